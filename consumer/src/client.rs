@@ -1,0 +1,167 @@
+//! The HTTP client of the Identity API.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde::ser::SerializeStruct;
+
+use crate::base_url::BaseUrl;
+use crate::outcome::ChangePasswordOutcome;
+use crate::secret::{BearerToken, Password};
+use crate::tls;
+use crate::user_id::UserId;
+
+/// The command body: `{"oldPassword", "newPassword"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangePassword {
+    /// The user's current password.
+    pub old_password: Password,
+    /// The password to set.
+    pub new_password: Password,
+}
+
+impl ChangePassword {
+    /// A command from the two passwords.
+    pub fn new(old_password: impl Into<Password>, new_password: impl Into<Password>) -> Self {
+        Self {
+            old_password: old_password.into(),
+            new_password: new_password.into(),
+        }
+    }
+}
+
+impl serde::Serialize for ChangePassword {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("ChangeUserPasswordCommand", 2)?;
+        s.serialize_field("oldPassword", self.old_password.expose())?;
+        s.serialize_field("newPassword", self.new_password.expose())?;
+        s.end()
+    }
+}
+
+/// A call that got no answer from the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("could not build the HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
+    /// No answer: connection refused, DNS, TLS, time-out, dropped connection.
+    #[error("no answer from {url}: {reason}")]
+    Transport {
+        /// The URL called (it carries no secret).
+        url: String,
+        /// What failed, with reqwest's chain.
+        reason: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl ClientError {
+    fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
+        let mut reason = source.to_string();
+        let mut cause = std::error::Error::source(&source);
+        while let Some(c) = cause {
+            reason.push_str(": ");
+            reason.push_str(&c.to_string());
+            cause = c.source();
+        }
+        ClientError::Transport {
+            url: url.to_string(),
+            reason,
+            source,
+        }
+    }
+}
+
+/// A client of one tenant's Identity API, with or without a bearer token.
+#[derive(Clone)]
+pub struct IdentityClient {
+    http: reqwest::Client,
+    base: BaseUrl,
+    token: Option<BearerToken>,
+}
+
+impl fmt::Debug for IdentityClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityClient")
+            .field("base", &self.base.to_string())
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl IdentityClient {
+    /// A client of the tenant at `base`, sending `token` as
+    /// `Authorization: Bearer …` when there is one.
+    pub fn new(base: BaseUrl, token: Option<BearerToken>) -> Result<Self, ClientError> {
+        tls::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(ClientError::Build)?;
+        Ok(Self::with_http(http, base, token))
+    }
+
+    /// A client over an HTTP client built elsewhere (proxies, TLS settings).
+    pub fn with_http(http: reqwest::Client, base: BaseUrl, token: Option<BearerToken>) -> Self {
+        Self { http, base, token }
+    }
+
+    /// The tenant this client talks to.
+    pub fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// Changes `user`'s password.
+    pub async fn change_password(
+        &self,
+        user: &UserId,
+        command: &ChangePassword,
+    ) -> Result<ChangePasswordOutcome, ClientError> {
+        let body = serde_json::to_vec(command).expect("two strings serialise");
+        self.post_change_password(user, body).await
+    }
+
+    /// Sends any JSON body to the change-password call. The typed call never
+    /// sends a malformed command; this is how a client pins down what the API
+    /// answers to one.
+    pub async fn send_change_password_body(
+        &self,
+        user: &UserId,
+        body: &serde_json::Value,
+    ) -> Result<ChangePasswordOutcome, ClientError> {
+        self.post_change_password(user, body.to_string().into_bytes())
+            .await
+    }
+
+    async fn post_change_password(
+        &self,
+        user: &UserId,
+        body: Vec<u8>,
+    ) -> Result<ChangePasswordOutcome, ClientError> {
+        let url = self.base.change_password(user);
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::transport(&url, e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::transport(&url, e))?;
+        Ok(ChangePasswordOutcome::from_answer(status, &bytes))
+    }
+}

@@ -1,0 +1,35 @@
+//! A typed client of UiPath Identity's "Update User Password" call,
+//! `POST {baseURL}identity_/api/User/{userId}/changepassword`.
+//!
+//! The crate's tests are the Pact consumer tests: they drive this client
+//! against the Pact mock server and record, into `pacts/`, exactly what the
+//! client relies on.
+//!
+//! # Layout
+//! - [`secret`]: [`SecretString`] and its two faces, [`BearerToken`] and
+//!   [`Password`], which never print their value.
+//! - [`base_url`]: [`BaseUrl`], a tenant's `https://{host}/{org}/{tenant}/`
+//!   plus its identity prefix (`identity_` on Automation Cloud and Suite,
+//!   `identity` on standalone installs).
+//! - [`user_id`]: [`UserId`], the UUID of an Identity user.
+//! - [`answers`]: the JSON bodies the API answers with
+//!   (`IdentityResult`, `ValidationProblemDetails`).
+//! - [`outcome`]: [`ChangePasswordOutcome`], every answer the call can give,
+//!   typed.
+//! - [`client`]: [`IdentityClient`], which sends the call.
+//! - [`tls`]: installs the process-wide rustls crypto provider.
+
+pub mod answers;
+pub mod base_url;
+pub mod client;
+pub mod outcome;
+pub mod secret;
+pub mod tls;
+pub mod user_id;
+
+pub use answers::{IdentityError, IdentityResult, ValidationProblem};
+pub use base_url::{BaseUrl, BaseUrlError, IdentityPrefix};
+pub use client::{ChangePassword, ClientError, IdentityClient};
+pub use outcome::ChangePasswordOutcome;
+pub use secret::{BearerToken, Password, SecretString};
+pub use user_id::{UserId, UserIdError};

@@ -1,0 +1,108 @@
+//! The bodies the emulator answers with, shaped as ASP.NET Core writes them.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use consumer::{IdentityError, IdentityResult};
+use serde_json::json;
+
+const PROBLEM_JSON: &str = "application/problem+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// A W3C traceparent, `00-<32 hex>-<16 hex>-00`, as older ASP.NET Core
+/// writes into `traceId`.
+pub fn trace_id() -> String {
+    let trace: u128 = rand::random();
+    let span: u64 = rand::random();
+    format!("00-{trace:032x}-{span:016x}-00")
+}
+
+fn with_content_type(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// `IdentityResult` with the given status.
+pub fn identity_result(status: StatusCode, errors: Vec<IdentityError>) -> Response {
+    let body = IdentityResult {
+        succeeded: errors.is_empty(),
+        errors,
+    };
+    with_content_type(
+        status,
+        JSON,
+        serde_json::to_string(&body).expect("IdentityResult serialises"),
+    )
+}
+
+/// 400 `ValidationProblemDetails`: field (or JSON path) to messages.
+pub fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
+    let body = json!({
+        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "traceId": trace_id(),
+        "errors": errors,
+    });
+    with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
+}
+
+/// A validation problem whose `errors` is a flat list of messages instead
+/// of a map: the deviation `validation-errors-as-list`, for testing the gate.
+pub fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Response {
+    let messages: Vec<String> = errors.into_values().flatten().collect();
+    let body = json!({
+        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "traceId": trace_id(),
+        "errors": messages,
+    });
+    with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
+}
+
+/// A validation problem about one field.
+pub fn validation_error(field: &str, message: impl Into<String>) -> Response {
+    validation_problem(BTreeMap::from([(field.to_owned(), vec![message.into()])]))
+}
+
+/// RFC 7807 `ProblemDetails` for any other status, as ASP.NET Core writes
+/// for `NotFound()`, 405, 413, 415.
+pub fn problem(status: StatusCode, detail: Option<String>) -> Response {
+    let section = match status.as_u16() {
+        404 => "rfc7231#section-6.5.4",
+        405 => "rfc7231#section-6.5.5",
+        413 => "rfc7231#section-6.5.11",
+        415 => "rfc7231#section-6.5.13",
+        _ => "rfc7231#section-6.5.1",
+    };
+    let mut body = json!({
+        "type": format!("https://tools.ietf.org/html/{section}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "traceId": trace_id(),
+    });
+    if let Some(detail) = detail {
+        body["detail"] = json!(detail);
+    }
+    with_content_type(status, PROBLEM_JSON, body.to_string())
+}
+
+/// 401 as JwtBearer answers it: empty body, `WWW-Authenticate: Bearer`.
+pub fn unauthorized(invalid_token: bool) -> Response {
+    let challenge = if invalid_token {
+        "Bearer error=\"invalid_token\""
+    } else {
+        "Bearer"
+    };
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    response
+}

@@ -1,0 +1,75 @@
+//! `POST /_pact/provider-states`: Pact's provider-state protocol, so that any
+//! Pact verifier can verify `pacts/` against the emulator.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::emulator::{Emulator, binding, states};
+
+use super::change_password::read_body;
+
+/// The body a Pact verifier posts: `{"state", "params", "action"}`.
+#[derive(Deserialize)]
+struct StateChange {
+    state: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    params: Option<Value>,
+    #[serde(default)]
+    action: Option<String>,
+}
+
+fn refuse(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// Sets up or tears down a provider state; answers with the values to
+/// inject into the interaction.
+pub async fn provider_state(
+    State(emulator): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(refusal) = binding::require_json(&headers) {
+        return refusal;
+    }
+    let bytes = match read_body(&emulator, &headers, body).await {
+        Ok(b) => b,
+        Err(refusal) => return refusal,
+    };
+    let change: StateChange = match serde_json::from_slice(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected {{\"state\": string, \"params\": object, \"action\": \"setup\"|\"teardown\"}}: {e}"
+                ),
+            );
+        }
+    };
+    match change.action.as_deref().unwrap_or("setup") {
+        "setup" => match states::setup(&emulator, &change.state) {
+            Ok(values) => Json(values).into_response(),
+            Err(e) => refuse(StatusCode::BAD_REQUEST, e.to_string()),
+        },
+        "teardown" => {
+            states::teardown(&emulator, &change.state);
+            Json(json!({})).into_response()
+        }
+        other => refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown action `{}`: use `setup` or `teardown`",
+                other.chars().take(40).collect::<String>()
+            ),
+        ),
+    }
+}

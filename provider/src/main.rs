@@ -1,0 +1,43 @@
+//! The `orchestrator-pact` binary: parse, set up logging, run, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use provider::cli::Cli;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    if std::env::var_os("PACT_DO_NOT_TRACK").is_none() {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("PACT_DO_NOT_TRACK", "true") };
+    }
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.loglevel).unwrap_or_else(|_| {
+        eprintln!(
+            "warning: `--loglevel {}` is not a log level; using `warn`",
+            cli.loglevel
+        );
+        EnvFilter::new("warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(provider::EXIT_UNCHECKED);
+        }
+    };
+    match runtime.block_on(provider::run(cli.command)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(provider::EXIT_UNCHECKED)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Finding and checking the pact files to verify.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A pact file that parsed and names its consumer and provider.
+#[derive(Clone, Debug)]
+pub struct PactFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The consumer's name.
+    pub consumer: String,
+    /// The provider's name.
+    pub provider: String,
+    /// How many interactions it holds.
+    pub interactions: usize,
+}
+
+/// Why the pacts could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A path that does not exist.
+    #[error(
+        "`{0}` does not exist: pass a pact file or a folder of them with `--pacts`, or record them with `cargo test -p consumer`"
+    )]
+    Missing(PathBuf),
+    /// A folder with no pact files in it.
+    #[error(
+        "no pact files (*.json) in `{0}`: record them with `cargo test -p consumer` and copy them there with `ci/record-pacts.sh`, or pass `--pacts PATH`"
+    )]
+    Empty(PathBuf),
+    /// A file that cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file that is not a pact.
+    #[error("`{path}` is not a pact file: {reason}")]
+    NotAPact {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Every pact file named by `paths`: files as they are, folders for their
+/// `*.json` files (sorted, not recursive).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| SourceError::Unreadable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(SourceError::Empty(path.clone()));
+            }
+            for file in found {
+                files.push(read(&file)?);
+            }
+        } else if path.is_file() {
+            files.push(read(path)?);
+        } else {
+            return Err(SourceError::Missing(path.clone()));
+        }
+    }
+    Ok(files)
+}
+
+fn read(path: &Path) -> Result<PactFile, SourceError> {
+    let text = std::fs::read(path).map_err(|e| SourceError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let not_a_pact = |reason: String| SourceError::NotAPact {
+        path: path.to_owned(),
+        reason,
+    };
+    let json: Value =
+        serde_json::from_slice(&text).map_err(|e| not_a_pact(format!("invalid JSON ({e})")))?;
+    let name = |role: &str| {
+        json.get(role)
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| not_a_pact(format!("it has no `{role}.name`")))
+    };
+    let consumer = name("consumer")?;
+    let provider = name("provider")?;
+    let interactions = json
+        .get("interactions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| not_a_pact("it has no `interactions` list".into()))?
+        .len();
+    // Let the pact library itself parse it now, so that a file it would
+    // refuse is reported here with its path rather than mid-run.
+    pact_models::pact::read_pact(path).map_err(|e| not_a_pact(format!("{e:#}")))?;
+    Ok(PactFile {
+        path: path.to_owned(),
+        consumer,
+        provider,
+        interactions,
+    })
+}
