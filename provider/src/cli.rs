@@ -114,10 +114,13 @@ pub struct VerifyArgs {
     /// "params", "action"}`; its JSON answer supplies `userId`,
     /// `oldPassword` and `newPassword`. For `orchestrator-pact serve` it is
     /// `{URL}/_pact/provider-states`.
-    #[arg(short = 's', long = "state-change-url", value_name = "URL", value_parser = parse_url)]
+    #[arg(short = 's', long = "state-change-url", value_name = "URL", env = "PACT_PROVIDER_STATE_CHANGE_URL", value_parser = parse_url)]
     pub state_change_url: Option<Url>,
     /// Also post a teardown (`"action": "teardown"`) after each interaction.
-    #[arg(long = "state-change-teardown")]
+    #[arg(
+        long = "state-change-teardown",
+        env = "PACT_PROVIDER_STATE_CHANGE_TEARDOWN"
+    )]
     pub state_change_teardown: bool,
     /// Only verify interactions whose description matches this regex.
     #[arg(
@@ -134,14 +137,24 @@ pub struct VerifyArgs {
     )]
     pub filter_state: Option<String>,
     /// Write a JUnit XML report here.
-    #[arg(short = 'x', long = "junit", value_name = "FILE")]
+    #[arg(
+        short = 'x',
+        long = "junit",
+        value_name = "FILE",
+        env = "PACT_VERIFIER_JUNIT_REPORT"
+    )]
     pub junit: Option<PathBuf>,
     /// Write a JSON report here.
-    #[arg(short = 'j', long = "json", value_name = "FILE")]
+    #[arg(
+        short = 'j',
+        long = "json",
+        value_name = "FILE",
+        env = "PACT_VERIFIER_JSON_REPORT"
+    )]
     pub json: Option<PathBuf>,
     /// Time-out of each request to the deployment and to the state URL, in
     /// milliseconds.
-    #[arg(long = "request-timeout", value_name = "MS", default_value = "30000", value_parser = parse_millis)]
+    #[arg(long = "request-timeout", value_name = "MS", env = "PACT_PROVIDER_REQUEST_TIMEOUT", default_value = "30000", value_parser = parse_millis)]
     pub request_timeout: Duration,
     /// Accept any TLS certificate (self-signed test deployments only).
     #[arg(

@@ -65,6 +65,21 @@ pub fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Resp
     with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
 }
 
+/// A validation problem whose `errors` values are single strings: the
+/// deviation `validation-messages-as-strings`, for testing the gate.
+pub fn validation_problem_with_string_messages(errors: BTreeMap<String, Vec<String>>) -> Response {
+    let joined: BTreeMap<String, String> =
+        errors.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
+    let body = json!({
+        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "traceId": trace_id(),
+        "errors": joined,
+    });
+    with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
+}
+
 /// A validation problem about one field.
 pub fn validation_error(field: &str, message: impl Into<String>) -> Response {
     validation_problem(BTreeMap::from([(field.to_owned(), vec![message.into()])]))

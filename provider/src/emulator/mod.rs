@@ -44,6 +44,8 @@ pub enum Deviation {
     WrongPasswordSucceeds,
     /// `ValidationProblemDetails.errors` is a list, not a map.
     ValidationErrorsAsList,
+    /// Each `ValidationProblemDetails.errors` value is a string, not a list.
+    ValidationMessagesAsStrings,
     /// Calls with no bearer token are served instead of refused.
     AnonymousAllowed,
 }

@@ -238,7 +238,7 @@ pub async fn run(
                 .map_err(VerifyError::Emulator)?;
             let url = Url::parse(&handle.url()).expect("the emulator's URL parses");
             let states = StateExecutor::Emulator(handle.emulator.clone());
-            let name = format!("embedded emulator at {}", handle.url());
+            let name = format!("the embedded emulator at {}", handle.url());
             embedded = Some(handle);
             (url, Some(token), states, name)
         }
@@ -263,7 +263,7 @@ pub async fn run(
     let interactions: usize = pacts.iter().map(|p| p.interactions).sum();
     let _ = writeln!(
         progress,
-        "verifying {interactions} interactions from {} pact file(s) against the {target_name}",
+        "verifying {interactions} interactions from {} pact file(s) against {target_name}",
         pacts.len(),
     );
     let provider_name = pacts

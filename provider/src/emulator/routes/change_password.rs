@@ -86,6 +86,9 @@ pub async fn change_password(
         Err(errors) if deviation == Some(Deviation::ValidationErrorsAsList) => {
             return answers::validation_problem_as_list(errors);
         }
+        Err(errors) if deviation == Some(Deviation::ValidationMessagesAsStrings) => {
+            return answers::validation_problem_with_string_messages(errors);
+        }
         Err(errors) => return answers::validation_problem(errors),
     };
     let new = command.new_password.as_deref().unwrap_or_default();
