@@ -42,7 +42,7 @@ pub enum Command {
     /// Replay the pacts against the embedded emulator (no flags) or a running
     /// deployment (`--base-url`), print one line per interaction, and exit 0
     /// (the contract holds), 1 (it does not) or 2 (could not check).
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Run the Identity emulator until Ctrl-C: the change-password call under
     /// `/identity_/` and `/identity/` (also below `/{org}/` and
     /// `/{org}/{tenant}/`), and Pact provider states at

@@ -1,0 +1,264 @@
+//! `orchestrator-pact verify`, run as a user runs it.
+
+use provider::emulator::{Deviation, EmulatorConfig};
+use rstest::rstest;
+use serde_json::Value;
+
+use crate::fixtures::{orchestrator_pact, pacts_dir, start_emulator};
+
+const INTERACTIONS: [&str; 5] = [
+    "a request to change the password to one that is too short",
+    "a request to change the password with a body that cannot be bound",
+    "a request to change the password with a wrong old password",
+    "a request to change the password with no bearer token",
+    "a request to change the password with the correct old password",
+];
+
+fn pacts() -> String {
+    pacts_dir().to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn verifies_every_interaction_against_the_embedded_emulator() {
+    let run = orchestrator_pact(["verify", "--pacts", &pacts()]).await;
+    assert_eq!(run.code, 0, "{run}");
+    for description in INTERACTIONS {
+        assert!(
+            run.stdout.contains(&format!("ok      {description}")),
+            "{description}: {run}"
+        );
+    }
+    assert!(
+        run.stdout.contains("5 interactions: 5 verified, 0 failed"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn runs_with_no_flags_from_the_workspace_root() {
+    let run = orchestrator_pact(["verify"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("the contract holds"), "{run}");
+}
+
+#[rstest]
+#[case::wrong_password_succeeds(Deviation::WrongPasswordSucceeds, INTERACTIONS[2], "expected 400 but was 200")]
+#[case::validation_errors_as_list(Deviation::ValidationErrorsAsList, INTERACTIONS[1], "Type mismatch")]
+#[case::validation_messages_as_strings(Deviation::ValidationMessagesAsStrings, INTERACTIONS[1], "$.errors.oldPassword")]
+#[case::anonymous_allowed(Deviation::AnonymousAllowed, INTERACTIONS[3], "expected 401 but was 200")]
+#[tokio::test]
+async fn a_deployment_that_breaks_the_contract_fails_and_is_named(
+    #[case] deviation: Deviation,
+    #[case] broken: &str,
+    #[case] finding: &str,
+) {
+    let emulator = start_emulator(EmulatorConfig {
+        deviation: Some(deviation),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stdout.contains(&format!("FAILED  {broken}")), "{run}");
+    assert!(run.stdout.contains(finding), "{run}");
+    assert!(run.stdout.contains("4 verified, 1 failed"), "{run}");
+    assert!(run.stdout.contains("the contract does not hold"), "{run}");
+}
+
+#[tokio::test]
+async fn verifies_a_deployment_under_a_base_path_and_tears_its_users_down() {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &format!("{url}/myorg/mytenant/"),
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+        "--state-change-teardown",
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(emulator.emulator.store.is_empty(), "users were left behind");
+}
+
+#[tokio::test]
+async fn injects_the_token_only_where_the_pact_has_an_authorization_header() {
+    let token = "t0ken-only-this-one-works";
+    let emulator = start_emulator(EmulatorConfig {
+        tokens: vec![token.into()],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let states = format!("{url}/_pact/provider-states");
+    let with_token = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "-s",
+        &states,
+        "--token",
+        token,
+    ])
+    .await;
+    // The anonymous interaction still gets its 401: no token was added to it.
+    assert_eq!(with_token.code, 0, "{with_token}");
+    assert!(
+        !with_token.output().contains(token),
+        "the token was printed: {with_token}"
+    );
+
+    let wrong = "not-the-token";
+    let without = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "-s",
+        &states,
+        "--token",
+        wrong,
+    ])
+    .await;
+    assert_eq!(without.code, 1, "{without}");
+    assert!(
+        without.stdout.contains("expected 200 but was 401"),
+        "{without}"
+    );
+    assert!(
+        !without.output().contains(wrong),
+        "the token was printed: {without}"
+    );
+}
+
+#[tokio::test]
+async fn writes_junit_and_json_reports() {
+    let dir = tempdir();
+    let junit = dir.join("reports/junit.xml");
+    let json = dir.join("reports/verify.json");
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{run}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 5, "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "holds");
+    assert_eq!(report["exitCode"], 0);
+    let interactions = report["interactions"].as_array().unwrap();
+    assert_eq!(interactions.len(), 5);
+    assert!(interactions.iter().all(|i| i["result"] == "verified"));
+}
+
+#[tokio::test]
+async fn filters_interactions_by_description_and_state() {
+    let by_description = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--filter-description",
+        "wrong old password",
+    ])
+    .await;
+    assert_eq!(by_description.code, 0, "{by_description}");
+    assert!(
+        by_description.stdout.contains("1 interactions: 1 verified"),
+        "{by_description}"
+    );
+
+    let by_state = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--filter-state",
+        "^a user exists with a known password$",
+    ])
+    .await;
+    assert_eq!(by_state.code, 0, "{by_state}");
+    assert!(
+        by_state.stdout.contains("3 interactions: 3 verified"),
+        "{by_state}"
+    );
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[rstest]
+#[case::empty_pact_folder(&["--pacts", "{empty}"], "no pact files")]
+#[case::missing_pact_path(&["--pacts", "{empty}/nope.json"], "does not exist")]
+#[case::not_a_pact(&["--pacts", "{garbage}"], "is not a pact file")]
+#[case::bad_description_regex(&["--filter-description", "(unclosed"], "not a valid regular expression")]
+#[case::base_url_not_a_url(&["--base-url", "not a url"], "is not a URL")]
+#[case::base_url_with_prefix(&["--base-url", "https://cloud.example/org/tenant/identity_/"], "without it")]
+#[case::nobody_listening(&["--base-url", "http://127.0.0.1:1/"], "could not reach")]
+#[case::state_url_without_base_url(&["--state-change-url", "http://127.0.0.1:1/"], "needs `--base-url`")]
+#[case::unknown_flag(&["--frobnicate"], "--frobnicate")]
+#[case::zero_timeout(&["--request-timeout", "0"], "more than 0")]
+#[tokio::test]
+async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] message: &str) {
+    let dir = tempdir();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, b"{\"hello\": 1}").unwrap();
+    let mut full = vec!["verify".to_owned()];
+    if !args.contains(&"--pacts") {
+        full.extend(["--pacts".to_owned(), pacts()]);
+    }
+    full.extend(args.iter().map(|a| {
+        a.replace("{empty}", empty.to_str().unwrap())
+            .replace("{garbage}", garbage.to_str().unwrap())
+    }));
+    let run = orchestrator_pact(&full).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains(message),
+        "expected `{message}` on stderr: {run}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_state_change_url_means_could_not_check() {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/no-such-state-endpoint"),
+    ])
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stdout.contains("could not be checked"), "{run}");
+}
