@@ -51,6 +51,13 @@ impl From<&str> for SecretString {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for SecretString {
+    /// Read from configuration files: the value is wrapped at once.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
 macro_rules! secret_newtype {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -95,6 +102,12 @@ macro_rules! secret_newtype {
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
                 Self::new(value)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                SecretString::deserialize(deserializer).map(Self)
             }
         }
     };

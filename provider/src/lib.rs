@@ -44,8 +44,8 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.emulator_config()?;
-    let addr = SocketAddr::new(args.host, args.port);
+    let (config, port) = args.emulator_config()?;
+    let addr = SocketAddr::new(args.host, port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("could not listen on {addr}: pick another `--port`, or 0 for any free port")
     })?;
@@ -54,13 +54,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("http://{bound}");
     let _ = std::io::stdout().flush();
     eprintln!(
-        "Identity emulator serving {} (provider states at http://{bound}{}); Ctrl-C stops it",
-        if config.tokens.is_empty() {
-            "any bearer token"
+        "Identity emulator: {}; organization {}; provider states at http://{bound}{}{}; Ctrl-C stops it",
+        if config.is_open() {
+            "any bearer token accepted".to_owned()
         } else {
-            "the given bearer tokens"
+            format!(
+                "{} static token(s), {} client(s) at http://{bound}/identity_/connect/token",
+                config.tokens.len(),
+                config.clients.len()
+            )
         },
-        emulator::PROVIDER_STATES_PATH
+        config.first_organization(),
+        emulator::PROVIDER_STATES_PATH,
+        if config.admin {
+            "; admin endpoints at /_admin/"
+        } else {
+            ""
+        },
     );
     if let Some(d) = config.deviation {
         eprintln!("warning: deviating from the contract on purpose: {d:?}");

@@ -1,15 +1,50 @@
-//! Bearer-token authentication, as ASP.NET Core's JwtBearer answers it.
+//! Bearer-token authentication and scope checks, answered as ASP.NET Core's
+//! JwtBearer does: 401 with a `WWW-Authenticate` challenge and no body, 403
+//! with no body.
 
-use axum::http::{HeaderMap, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
+use super::config::{SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_WRITE};
+use super::tokens::TokenCheck;
 use super::{Emulator, answers};
 
-/// Accepts the request's bearer token or answers 401.
-///
-/// With no tokens configured every well-formed bearer token is accepted, so
-/// that any client (or Pact verifier) can use the emulator without set-up.
-pub fn authenticate(emulator: &Emulator, headers: &HeaderMap) -> Result<(), Response> {
+/// What a call does to users, and so which scopes it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `PM.User` or `PM.User.Read`.
+    Read,
+    /// `PM.User` or `PM.User.Write`.
+    Write,
+}
+
+impl Access {
+    fn allowed_by(self, scopes: &[String]) -> bool {
+        let narrow = match self {
+            Access::Read => SCOPE_USER_READ,
+            Access::Write => SCOPE_USER_WRITE,
+        };
+        scopes.iter().any(|s| s == SCOPE_USER || s == narrow)
+    }
+}
+
+fn forbidden() -> Response {
+    StatusCode::FORBIDDEN.into_response()
+}
+
+fn expired() -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(
+            "Bearer error=\"invalid_token\", error_description=\"The token expired\"",
+        ),
+    );
+    response
+}
+
+/// Accepts the request's bearer token for `access`, or answers 401 or 403.
+pub fn authorize(emulator: &Emulator, headers: &HeaderMap, access: Access) -> Result<(), Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(answers::unauthorized(false));
     };
@@ -25,10 +60,10 @@ pub fn authenticate(emulator: &Emulator, headers: &HeaderMap) -> Result<(), Resp
     if token.is_empty() {
         return Err(answers::unauthorized(true));
     }
-    let tokens = &emulator.config.tokens;
-    if tokens.is_empty() || tokens.iter().any(|t| t.expose() == token) {
-        Ok(())
-    } else {
-        Err(answers::unauthorized(true))
+    match emulator.tokens.check(token) {
+        TokenCheck::Valid(scopes) if access.allowed_by(&scopes) => Ok(()),
+        TokenCheck::Valid(_) => Err(forbidden()),
+        TokenCheck::Expired => Err(expired()),
+        TokenCheck::Invalid => Err(answers::unauthorized(true)),
     }
 }

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::answers;
 
-/// Longest password the emulator accepts; a longer one is bad input.
-pub const MAX_PASSWORD_CHARS: usize = 512;
+/// Longest string field the emulator accepts; a longer one is bad input.
+pub const MAX_STRING_CHARS: usize = 512;
 
 /// The bound command. `None` is a field that was missing or `null`.
 #[derive(Debug, Default)]
@@ -117,11 +117,17 @@ fn top_level_members(text: &str) -> Vec<(String, usize)> {
     members
 }
 
-fn describe(value: &Value) -> &'static str {
+fn describe(value: &Value) -> String {
     match value {
-        Value::Object(_) => "{",
-        Value::Array(_) => "[",
-        _ => "",
+        Value::Object(_) => "{".into(),
+        Value::Array(_) => "[".into(),
+        Value::String(s) => s.chars().next().map(String::from).unwrap_or_default(),
+        other => other
+            .to_string()
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default(),
     }
 }
 
@@ -132,9 +138,193 @@ fn single(field: &str, message: impl Into<String>) -> BindErrors {
     BTreeMap::from([(field.to_owned(), vec![message.into()])])
 }
 
-/// Binds `body` to the command, or gives the errors that ASP.NET Core puts
-/// in a 400 `ValidationProblemDetails`.
-pub fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
+/// The JSON type a command field binds to, and how Newtonsoft converts.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldKind {
+    /// `string`, nullable; numbers and booleans are read as their text.
+    Str,
+    /// `string` (uuid), nullable.
+    Uuid,
+    /// `boolean`; `"true"`/`"false"` strings are converted.
+    Bool,
+    /// `integer` (int64), nullable.
+    Int,
+    /// `array` of uuid strings, nullable.
+    UuidList,
+    /// An array of anything, nullable (accepted and ignored).
+    AnyList,
+    /// One of these strings (an enum), nullable.
+    OneOf(&'static [&'static str]),
+}
+
+/// A command: its .NET type name and its fields.
+pub struct CommandShape {
+    /// The type name used in messages, e.g. `ChangeUserPasswordCommand`.
+    pub type_name: &'static str,
+    /// Each field's JSON name and kind.
+    pub fields: &'static [(&'static str, FieldKind)],
+}
+
+/// `ChangeUserPasswordCommand`.
+pub const CHANGE_PASSWORD: CommandShape = CommandShape {
+    type_name: "ChangeUserPasswordCommand",
+    fields: &[
+        ("oldPassword", FieldKind::Str),
+        ("newPassword", FieldKind::Str),
+    ],
+};
+
+/// The user types of `UserType`.
+pub const USER_TYPES: &[&str] = &[
+    "user",
+    "directoryUser",
+    "directoryGroup",
+    "robotAccount",
+    "application",
+];
+
+/// `CreateUserCommand`.
+pub const CREATE_USER: CommandShape = CommandShape {
+    type_name: "CreateUserCommand",
+    fields: &[
+        ("id", FieldKind::Uuid),
+        ("userName", FieldKind::Str),
+        ("email", FieldKind::Str),
+        ("name", FieldKind::Str),
+        ("surname", FieldKind::Str),
+        ("displayName", FieldKind::Str),
+        ("type", FieldKind::OneOf(USER_TYPES)),
+        ("bypassBasicAuthRestriction", FieldKind::Bool),
+        ("legacyId", FieldKind::Int),
+        ("invitationAccepted", FieldKind::Bool),
+        ("partitionGlobalId", FieldKind::Uuid),
+        ("password", FieldKind::Str),
+        ("validatePassword", FieldKind::Bool),
+        ("groupIDs", FieldKind::UuidList),
+        ("userLogins", FieldKind::AnyList),
+    ],
+};
+
+/// `BulkSoftDeleteCommand`.
+pub const BULK_DELETE: CommandShape = CommandShape {
+    type_name: "BulkSoftDeleteCommand",
+    fields: &[
+        ("partitionGlobalId", FieldKind::Uuid),
+        ("userIds", FieldKind::UuidList),
+    ],
+};
+
+/// A bound command: each field present in the body under its canonical
+/// name, converted to its kind (`null` kept as `Value::Null`).
+#[derive(Debug, Default)]
+pub struct Bound(BTreeMap<&'static str, Value>);
+
+impl Bound {
+    /// A string field, `None` when missing or null.
+    pub fn str(&self, field: &str) -> Option<String> {
+        self.0.get(field).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// A uuid field, `None` when missing or null.
+    pub fn uuid(&self, field: &str) -> Option<uuid::Uuid> {
+        self.0
+            .get(field)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+    }
+
+    /// A boolean field, `None` when missing.
+    pub fn bool(&self, field: &str) -> Option<bool> {
+        self.0.get(field).and_then(Value::as_bool)
+    }
+
+    /// An integer field, `None` when missing or null.
+    pub fn int(&self, field: &str) -> Option<i64> {
+        self.0.get(field).and_then(Value::as_i64)
+    }
+
+    /// A uuid list, empty when missing or null.
+    pub fn uuids(&self, field: &str) -> Vec<uuid::Uuid> {
+        self.0
+            .get(field)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn convert(kind: FieldKind, value: &Value) -> Result<Value, String> {
+    let text_of = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
+        _ => None,
+    };
+    if value.is_null() && !matches!(kind, FieldKind::Bool) {
+        return Ok(Value::Null);
+    }
+    match kind {
+        FieldKind::Str => text_of(value).map(Value::String).ok_or_else(|| "Unexpected character encountered while parsing value".into()),
+        FieldKind::Uuid => match value {
+            Value::String(s) if s.parse::<uuid::Uuid>().is_ok() => Ok(value.clone()),
+            Value::String(s) => Err(format!("Error converting value \"{}\" to type 'System.Guid'", s.chars().take(60).collect::<String>())),
+            Value::Object(_) | Value::Array(_) => Err("Unexpected character encountered while parsing value".into()),
+            other => Err(format!("Error converting value {other} to type 'System.Guid'")),
+        },
+        FieldKind::Bool => match value {
+            Value::Bool(_) => Ok(value.clone()),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
+            Value::Null => Err("Error converting value {null} to type 'System.Boolean'".into()),
+            Value::String(s) => Err(format!("Could not convert string to boolean: {}", s.chars().take(60).collect::<String>())),
+            Value::Object(_) | Value::Array(_) => Err("Unexpected character encountered while parsing value".into()),
+            Value::Number(n) => Err(format!("Error converting value {n} to type 'System.Boolean'")),
+        },
+        FieldKind::Int => match value {
+            Value::Number(n) if n.is_i64() => Ok(value.clone()),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("Could not convert string to integer: {}", s.chars().take(60).collect::<String>())),
+            Value::Number(n) => Err(format!("Input string '{n}' is not a valid integer")),
+            _ => Err("Unexpected character encountered while parsing value".into()),
+        },
+        FieldKind::UuidList => match value {
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::String(s) if s.parse::<uuid::Uuid>().is_ok() => {}
+                        other => {
+                            return Err(format!(
+                                "Error converting value {} to type 'System.Guid'",
+                                other.to_string().chars().take(60).collect::<String>()
+                            ));
+                        }
+                    }
+                }
+                Ok(value.clone())
+            }
+            _ => Err("Cannot deserialize the current JSON value into type 'System.Collections.Generic.List`1[System.Guid]'".into()),
+        },
+        FieldKind::AnyList => match value {
+            Value::Array(_) => Ok(value.clone()),
+            _ => Err("Cannot deserialize the current JSON value into a list".into()),
+        },
+        FieldKind::OneOf(options) => match value {
+            Value::String(s) => options
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(s))
+                .map(|o| Value::String((*o).to_owned()))
+                .ok_or_else(|| format!("Error converting value \"{}\" to type 'UserType'", s.chars().take(60).collect::<String>())),
+            _ => Err("Unexpected character encountered while parsing value".into()),
+        },
+    }
+}
+
+/// Binds `body` to `shape` the way ASP.NET Core with Newtonsoft does, or
+/// gives the errors it would put in a 400 `ValidationProblemDetails`.
+pub fn bind_command(body: &[u8], shape: &CommandShape) -> Result<Bound, BindErrors> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(single("", "A non-empty request body is required."));
     }
@@ -163,66 +353,75 @@ pub fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
         return Err(single(
             "",
             format!(
-                "Cannot deserialize the current JSON {} into type 'ChangeUserPasswordCommand' because the type requires a JSON object. Path '', line 1, position 1.",
+                "Cannot deserialize the current JSON {} into type '{}' because the type requires a JSON object. Path '', line 1, position 1.",
                 match value {
                     Value::Array(_) => "array",
                     Value::String(_) => "string",
                     Value::Null => "null",
                     _ => "value",
-                }
+                },
+                shape.type_name
             ),
         ));
     };
 
-    let mut command = ChangePasswordCommand::default();
-    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut bound = Bound::default();
+    let mut errors: BindErrors = BTreeMap::new();
     for (name, offset) in top_level_members(text) {
         let (line, position) = line_position(text, offset);
-        let slot = if name.eq_ignore_ascii_case("oldPassword") {
-            &mut command.old_password
-        } else if name.eq_ignore_ascii_case("newPassword") {
-            &mut command.new_password
-        } else {
+        let Some((canonical, kind)) = shape
+            .fields
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(&name))
+        else {
             errors.entry(name.clone()).or_default().push(format!(
-                "Could not find member '{name}' on object of type 'ChangeUserPasswordCommand'. Path '{name}', line {line}, position {position}."
+                "Could not find member '{name}' on object of type '{}'. Path '{name}', line {line}, position {position}.",
+                shape.type_name
             ));
             continue;
         };
-        match fields.get(&name) {
-            Some(Value::String(s)) => *slot = Some(s.clone()),
-            // Newtonsoft reads a number or a boolean into a string field.
-            Some(Value::Number(n)) => *slot = Some(n.to_string()),
-            Some(Value::Bool(b)) => *slot = Some(if *b { "True" } else { "False" }.to_owned()),
-            Some(Value::Null) | None => *slot = None,
-            Some(other) => errors.entry(name.clone()).or_default().push(format!(
-                "Unexpected character encountered while parsing value: {}. Path '{name}', line {line}, position {position}.",
-                describe(other)
-            )),
+        let raw = fields.get(&name).unwrap_or(&Value::Null);
+        match convert(*kind, raw) {
+            Ok(v) => {
+                if let Value::String(s) = &v
+                    && s.chars().count() > MAX_STRING_CHARS
+                {
+                    errors.entry((*canonical).to_owned()).or_default().push(format!(
+                        "The field {canonical} must be a string with a maximum length of {MAX_STRING_CHARS}."
+                    ));
+                }
+                bound.0.insert(canonical, v);
+            }
+            Err(message) => {
+                let shown = describe(raw);
+                let message = if message.starts_with("Unexpected character") {
+                    format!("{message}: {shown}. Path '{name}', line {line}, position {position}.")
+                } else {
+                    format!("{message}. Path '{name}', line {line}, position {position}.")
+                };
+                errors.entry(name.clone()).or_default().push(message);
+            }
         }
-    }
-    for (field, value) in [
-        ("oldPassword", &command.old_password),
-        ("newPassword", &command.new_password),
-    ] {
-        if let Some(v) = value
-            && v.chars().count() > MAX_PASSWORD_CHARS
-        {
-            errors.entry(field.to_owned()).or_default().push(format!(
-                "The field {field} must be a string with a maximum length of {MAX_PASSWORD_CHARS}."
-            ));
-        }
-    }
-    if command.new_password.is_none() && !errors.contains_key("newPassword") {
-        errors
-            .entry("newPassword".to_owned())
-            .or_default()
-            .push("The NewPassword field is required.".to_owned());
     }
     if errors.is_empty() {
-        Ok(command)
+        Ok(bound)
     } else {
         Err(errors)
     }
+}
+
+/// Binds `body` to `ChangeUserPasswordCommand`; a missing or null
+/// `newPassword` is an error, as the action cannot proceed without it.
+pub fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
+    let bound = bind_command(body, &CHANGE_PASSWORD)?;
+    let command = ChangePasswordCommand {
+        old_password: bound.str("oldPassword"),
+        new_password: bound.str("newPassword"),
+    };
+    if command.new_password.is_none() {
+        return Err(single("newPassword", "The NewPassword field is required."));
+    }
+    Ok(command)
 }
 
 #[cfg(test)]

@@ -13,70 +13,32 @@
 pub mod answers;
 pub mod auth;
 pub mod binding;
+pub mod config;
+pub mod faults;
 pub mod policy;
 pub mod routes;
 pub mod states;
 pub mod store;
+pub mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
-use consumer::BearerToken;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use config::{DEFAULT_MAX_BODY_BYTES, Deviation, EmulatorConfig};
 pub use policy::PasswordPolicy;
 pub use store::Store;
 
-/// The largest request body the emulator reads (64 KiB); larger gets 413.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
-
 /// The path of Pact's provider-state endpoint.
 pub const PROVIDER_STATES_PATH: &str = "/_pact/provider-states";
-
-/// A deliberate departure from the contract, for proving that the gate goes
-/// red when a tenant changes (never for anything else).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Deviation {
-    /// A wrong old password gets 200 `succeeded: true`.
-    WrongPasswordSucceeds,
-    /// `ValidationProblemDetails.errors` is a list, not a map.
-    ValidationErrorsAsList,
-    /// Each `ValidationProblemDetails.errors` value is a string, not a list.
-    ValidationMessagesAsStrings,
-    /// Calls with no bearer token are served instead of refused.
-    AnonymousAllowed,
-}
-
-/// How the emulator behaves.
-#[derive(Clone, Debug)]
-pub struct EmulatorConfig {
-    /// The password policy new passwords must meet.
-    pub policy: PasswordPolicy,
-    /// The bearer tokens accepted; empty accepts any bearer token.
-    pub tokens: Vec<BearerToken>,
-    /// The largest request body read.
-    pub max_body_bytes: usize,
-    /// A deliberate departure from the contract, if any.
-    pub deviation: Option<Deviation>,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        Self {
-            policy: PasswordPolicy::default(),
-            tokens: Vec::new(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            deviation: None,
-        }
-    }
-}
 
 /// The emulator's state, shared by every request.
 #[derive(Debug)]
@@ -85,36 +47,75 @@ pub struct Emulator {
     pub config: EmulatorConfig,
     /// Its users.
     pub store: Store,
+    /// The bearer tokens it accepts.
+    pub tokens: tokens::Tokens,
+    /// The fault rules in force.
+    pub faults: faults::Faults,
     ledger: states::Ledger,
 }
 
 impl Emulator {
-    /// An emulator with no users.
+    /// An emulator with its seeded users.
     pub fn new(config: EmulatorConfig) -> Arc<Self> {
+        let store = Store::default();
+        for seed in &config.users {
+            let id = consumer::UserId::from(seed.id);
+            let name = seed
+                .user_name
+                .clone()
+                .unwrap_or_else(|| format!("user-{}", &id.to_string()[..8]));
+            store.insert(store::User::new(
+                id,
+                seed.organization
+                    .unwrap_or_else(|| config.first_organization()),
+                name,
+                Some(seed.password.secret().clone()),
+            ));
+        }
         Arc::new(Self {
+            tokens: tokens::Tokens::new(&config),
+            faults: faults::Faults::new(&config.faults),
             config,
-            store: Store::default(),
+            store,
             ledger: states::Ledger::default(),
         })
     }
 }
 
 fn identity_routes() -> Router<Arc<Emulator>> {
-    Router::new().route(
-        "/api/User/{user_id}/changepassword",
-        post(routes::change_password::change_password).fallback(method_not_allowed),
-    )
+    use routes::{change_password, token, users};
+    Router::new()
+        .route(
+            "/api/User/{user_id}/changepassword",
+            post(change_password::change_password).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/User",
+            post(users::create)
+                .delete(users::delete_many)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/api/User/{user_id}",
+            get(users::get_one)
+                .delete(users::delete_one)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/api/User/users/{partition}",
+            get(users::list).fallback(method_not_allowed),
+        )
+        .route(
+            "/connect/token",
+            post(token::token).fallback(method_not_allowed),
+        )
 }
 
 async fn method_not_allowed(method: Method) -> Response {
-    let mut response = answers::problem(
+    answers::problem(
         StatusCode::METHOD_NOT_ALLOWED,
-        Some(format!("{method} is not served here: use POST")),
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-    response
+        Some(format!("{method} is not served here")),
+    )
 }
 
 async fn not_found() -> Response {
@@ -135,7 +136,16 @@ pub fn app(emulator: Arc<Emulator>) -> Router {
             router = router.nest(&format!("{base}/{prefix}"), identity.clone());
         }
     }
-    router.fallback(not_found).with_state(emulator)
+    if emulator.config.admin {
+        router = router.merge(routes::admin::routes());
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            emulator.clone(),
+            faults::apply,
+        ))
+        .with_state(emulator)
 }
 
 /// Serves `emulator` on `listener` until `shutdown` completes.

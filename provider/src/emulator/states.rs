@@ -62,11 +62,12 @@ pub fn setup(emulator: &Emulator, state: &str) -> Result<HashMap<String, Value>,
         other => return Err(StateError::Unknown(other.chars().take(200).collect())),
     };
     let id = UserId::random();
-    emulator.store.insert(User {
+    emulator.store.insert(User::new(
         id,
-        user_name: format!("pact-{}", &id.to_string()[..8]),
-        password: SecretString::new(password),
-    });
+        emulator.config.first_organization(),
+        format!("pact-{}", &id.to_string()[..8]),
+        Some(SecretString::new(password)),
+    ));
     emulator.ledger.push(state, id);
     Ok(HashMap::from([
         ("userId".to_owned(), json!(id.to_string())),

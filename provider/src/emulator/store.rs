@@ -1,21 +1,87 @@
-//! The emulator's users.
+//! The emulator's users, in organizations (partitions), with lockout
+//! counters. Every operation takes the one lock, checks and applies at once,
+//! so concurrent calls never lose or double an update.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use consumer::{IdentityError, SecretString, UserId};
+use uuid::Uuid;
 
 use super::policy::PasswordPolicy;
 
-/// A local user of the emulated tenant.
+/// A user of the emulated tenant.
 #[derive(Clone, Debug)]
 pub struct User {
     /// Its id.
     pub id: UserId,
-    /// Its user name.
+    /// Its organization.
+    pub partition: Uuid,
+    /// Its user name (unique in the organization, case-insensitive).
     pub user_name: String,
-    /// Its current password.
-    pub password: SecretString,
+    /// Its email (unique in the organization when set).
+    pub email: Option<String>,
+    /// First name.
+    pub name: Option<String>,
+    /// Last name.
+    pub surname: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// `UserType`, such as `user`.
+    pub kind: String,
+    /// Whether it bypasses the basic-auth restriction.
+    pub bypass_basic_auth_restriction: bool,
+    /// Whether it accepted its invitation.
+    pub invitation_accepted: bool,
+    /// The legacy numeric id.
+    pub legacy_id: i64,
+    /// Group ids.
+    pub group_ids: Vec<Uuid>,
+    /// When it was created.
+    pub created: SystemTime,
+    /// Its current password, if it has one.
+    pub password: Option<SecretString>,
+    /// Consecutive failed password checks.
+    pub failed_checks: u32,
+    /// Whether it is locked out.
+    pub locked: bool,
+}
+
+impl User {
+    /// A plain local user with a password.
+    pub fn new(
+        id: UserId,
+        partition: Uuid,
+        user_name: impl Into<String>,
+        password: Option<SecretString>,
+    ) -> Self {
+        Self {
+            id,
+            partition,
+            user_name: user_name.into(),
+            email: None,
+            name: None,
+            surname: None,
+            display_name: None,
+            kind: "user".into(),
+            bypass_basic_auth_restriction: false,
+            invitation_accepted: false,
+            legacy_id: 0,
+            group_ids: Vec::new(),
+            created: SystemTime::now(),
+            password,
+            failed_checks: 0,
+            locked: false,
+        }
+    }
+}
+
+fn identity_error(code: &str, description: String) -> IdentityError {
+    IdentityError {
+        code: Some(code.to_owned()),
+        description: Some(description),
+    }
 }
 
 /// How a password change ended.
@@ -29,32 +95,217 @@ pub enum ChangeResult {
     Refused(Vec<IdentityError>),
 }
 
-/// All users, behind one lock: each change is checked and applied
-/// atomically, so concurrent changes never lose an update.
+/// A page of users.
+#[derive(Debug)]
+pub struct Page {
+    /// How many users matched in all.
+    pub total: usize,
+    /// This page of them.
+    pub users: Vec<User>,
+}
+
+/// How to list users.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    /// Case-insensitive substring of user name, email, names.
+    pub search: Option<String>,
+    /// Page size.
+    pub top: usize,
+    /// Users to skip.
+    pub skip: usize,
+    /// Field to sort by (`userName` by default).
+    pub sort_by: Option<String>,
+    /// Descending instead of ascending.
+    pub descending: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    users: HashMap<UserId, User>,
+    next_legacy_id: i64,
+}
+
+/// All users, behind one lock.
 #[derive(Debug, Default)]
 pub struct Store {
-    users: Mutex<HashMap<UserId, User>>,
+    inner: Mutex<Inner>,
 }
 
 impl Store {
-    /// Adds or replaces a user.
-    pub fn insert(&self, user: User) {
-        self.lock().insert(user.id, user);
+    /// Adds or replaces a user (seeding and provider states).
+    pub fn insert(&self, mut user: User) {
+        let mut inner = self.lock();
+        inner.next_legacy_id += 1;
+        if user.legacy_id == 0 {
+            user.legacy_id = inner.next_legacy_id;
+        }
+        inner.users.insert(user.id, user);
+    }
+
+    /// Creates a user as `POST api/User` does: refused with Identity errors
+    /// when the user name or email is taken in its organization, the id is
+    /// taken, or the password breaks the policy.
+    pub fn create(
+        &self,
+        mut user: User,
+        validate_password: bool,
+        policy: &PasswordPolicy,
+    ) -> Result<UserId, Vec<IdentityError>> {
+        let mut errors = Vec::new();
+        if user.user_name.trim().is_empty() {
+            errors.push(identity_error(
+                "InvalidUserName",
+                format!(
+                    "Username '{}' is invalid, can only contain letters or digits.",
+                    user.user_name
+                ),
+            ));
+        }
+        if let Some(email) = &user.email
+            && !email.contains('@')
+        {
+            errors.push(identity_error(
+                "InvalidEmail",
+                format!("Email '{email}' is invalid."),
+            ));
+        }
+        if validate_password && let Some(password) = &user.password {
+            errors.extend(policy.violations(password.expose()));
+        }
+        let mut inner = self.lock();
+        if inner.users.contains_key(&user.id) {
+            errors.push(identity_error(
+                "DuplicateUserId",
+                format!("A user with id '{}' already exists.", user.id),
+            ));
+        }
+        let same_org = || {
+            inner
+                .users
+                .values()
+                .filter(|u| u.partition == user.partition)
+        };
+        if same_org().any(|u| u.user_name.eq_ignore_ascii_case(&user.user_name)) {
+            errors.push(identity_error(
+                "DuplicateUserName",
+                format!("Username '{}' is already taken.", user.user_name),
+            ));
+        }
+        if let Some(email) = &user.email
+            && same_org().any(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+        {
+            errors.push(identity_error(
+                "DuplicateEmail",
+                format!("Email '{email}' is already taken."),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        inner.next_legacy_id += 1;
+        if user.legacy_id == 0 {
+            user.legacy_id = inner.next_legacy_id;
+        }
+        let id = user.id;
+        inner.users.insert(id, user);
+        Ok(id)
     }
 
     /// Removes a user; whether it existed.
     pub fn remove(&self, id: &UserId) -> bool {
-        self.lock().remove(id).is_some()
+        self.lock().users.remove(id).is_some()
+    }
+
+    /// Removes the given users of an organization; how many were removed.
+    pub fn remove_many(&self, partition: Uuid, ids: &[Uuid]) -> usize {
+        let mut inner = self.lock();
+        let mut removed = 0;
+        for id in ids {
+            let id = UserId::from(*id);
+            if inner
+                .users
+                .get(&id)
+                .is_some_and(|u| u.partition == partition)
+            {
+                inner.users.remove(&id);
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// A copy of a user.
     pub fn get(&self, id: &UserId) -> Option<User> {
-        self.lock().get(id).cloned()
+        self.lock().users.get(id).cloned()
+    }
+
+    /// Every user, sorted by id (for tests and inspection).
+    pub fn all(&self) -> Vec<User> {
+        let mut users: Vec<User> = self.lock().users.values().cloned().collect();
+        users.sort_by_key(|u| u.id);
+        users
+    }
+
+    /// A page of an organization's users.
+    pub fn list(&self, partition: Uuid, query: &ListQuery) -> Page {
+        let inner = self.lock();
+        let needle = query
+            .search
+            .as_deref()
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let matches = |u: &&User| {
+            needle.is_empty()
+                || [
+                    Some(&u.user_name),
+                    u.email.as_ref(),
+                    u.name.as_ref(),
+                    u.surname.as_ref(),
+                    u.display_name.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|f| f.to_lowercase().contains(&needle))
+        };
+        let mut found: Vec<User> = inner
+            .users
+            .values()
+            .filter(|u| u.partition == partition)
+            .filter(matches)
+            .cloned()
+            .collect();
+        drop(inner);
+        let key = |u: &User| -> String {
+            match query
+                .sort_by
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("email") => u.email.clone().unwrap_or_default(),
+                Some("name") => u.name.clone().unwrap_or_default(),
+                Some("surname") => u.surname.clone().unwrap_or_default(),
+                Some("displayname") => u.display_name.clone().unwrap_or_default(),
+                Some("creationtime") => format!("{:?}", u.created),
+                _ => u.user_name.to_lowercase(),
+            }
+        };
+        found.sort_by(|a, b| key(a).cmp(&key(b)).then(a.id.cmp(&b.id)));
+        if query.descending {
+            found.reverse();
+        }
+        let total = found.len();
+        let users = found.into_iter().skip(query.skip).take(query.top).collect();
+        Page { total, users }
     }
 
     /// How many users there are.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().users.len()
     }
 
     /// Whether there are none.
@@ -62,36 +313,67 @@ impl Store {
         self.len() == 0
     }
 
-    /// Changes a password as `UserManager.ChangePasswordAsync` does: the old
-    /// password first, then the policy on the new one.
+    /// Unlocks a user and resets its counter; whether it exists.
+    pub fn unlock(&self, id: &UserId) -> bool {
+        match self.lock().users.get_mut(id) {
+            Some(user) => {
+                user.locked = false;
+                user.failed_checks = 0;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Changes a password as `UserManager.ChangePasswordAsync` does: a
+    /// locked user is refused; then the old password is checked (a failure
+    /// counts toward lockout after `lockout_threshold`, 0 never locks); then
+    /// the policy on the new one.
     pub fn change_password(
         &self,
         id: &UserId,
         old: Option<&str>,
         new: &str,
         policy: &PasswordPolicy,
+        lockout_threshold: u32,
     ) -> ChangeResult {
-        let mut users = self.lock();
-        let Some(user) = users.get_mut(id) else {
+        let mut inner = self.lock();
+        let Some(user) = inner.users.get_mut(id) else {
             return ChangeResult::UnknownUser;
         };
-        if old != Some(user.password.expose()) {
-            return ChangeResult::Refused(vec![IdentityError {
-                code: Some("PasswordMismatch".into()),
-                description: Some("Incorrect password.".into()),
-            }]);
+        if user.locked {
+            return ChangeResult::Refused(vec![identity_error(
+                "UserLockedOut",
+                "User is locked out.".into(),
+            )]);
         }
+        let matches = match (&user.password, old) {
+            (Some(current), Some(old)) => current.expose() == old,
+            _ => false,
+        };
+        if !matches {
+            user.failed_checks += 1;
+            if lockout_threshold > 0 && user.failed_checks >= lockout_threshold {
+                user.locked = true;
+            }
+            return ChangeResult::Refused(vec![identity_error(
+                "PasswordMismatch",
+                "Incorrect password.".into(),
+            )]);
+        }
+        user.failed_checks = 0;
         let violations = policy.violations(new);
         if !violations.is_empty() {
             return ChangeResult::Refused(violations);
         }
-        user.password = SecretString::new(new);
+        user.password = Some(SecretString::new(new));
         ChangeResult::Changed
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, User>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied change
-        // (each change is one assignment), so a poisoned lock is still sound.
-        self.users.lock().unwrap_or_else(|p| p.into_inner())
+        // (each change is a few assignments after all checks), so a poisoned
+        // lock is still sound.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -230,7 +230,7 @@ pub async fn run(
             });
             redactor.add(token.secret());
             let config = EmulatorConfig {
-                tokens: vec![token.clone()],
+                tokens: vec![token.clone().into()],
                 ..settings.emulator.clone()
             };
             let handle = emulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::emulator::{Emulator, binding, states};
 
-use super::change_password::read_body;
+use super::read_body;
 
 /// The body a Pact verifier posts: `{"state", "params", "action"}`.
 #[derive(Deserialize)]

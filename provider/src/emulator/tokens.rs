@@ -1,0 +1,170 @@
+//! Bearer tokens: static ones (Personal Access Tokens) and those issued by
+//! `connect/token` to client-credentials applications, with their scopes
+//! and expiry.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use super::config::{ALL_USER_SCOPES, ClientSpec, EmulatorConfig};
+
+/// What a presented token is worth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Accepted, with these scopes.
+    Valid(Vec<String>),
+    /// Unknown to this tenant.
+    Invalid,
+    /// Issued here, but expired.
+    Expired,
+}
+
+/// A token issued by `connect/token`.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// The access token.
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+/// Why `connect/token` refused, as IdentityServer names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Unknown client or wrong secret.
+    InvalidClient,
+    /// A scope the client may not have, or an unknown one.
+    InvalidScope,
+}
+
+impl TokenRefusal {
+    /// The OAuth `error` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRefusal::InvalidClient => "invalid_client",
+            TokenRefusal::InvalidScope => "invalid_scope",
+        }
+    }
+}
+
+struct Grant {
+    scopes: Vec<String>,
+    expires: Instant,
+}
+
+/// Every token the emulator accepts.
+pub struct Tokens {
+    open: bool,
+    statics: HashMap<String, Vec<String>>,
+    clients: Vec<ClientSpec>,
+    lifetime: Duration,
+    issued: Mutex<HashMap<String, Grant>>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("open", &self.open)
+            .field("static_tokens", &self.statics.len())
+            .field(
+                "clients",
+                &self.clients.iter().map(|c| &c.id).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Tokens {
+    /// The tokens of a configuration.
+    pub fn new(config: &EmulatorConfig) -> Self {
+        Self {
+            open: config.is_open(),
+            statics: config
+                .tokens
+                .iter()
+                .map(|t| (t.token.expose().to_owned(), t.scopes.clone()))
+                .collect(),
+            clients: config.clients.clone(),
+            lifetime: config.token_lifetime,
+            issued: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks a presented bearer token.
+    pub fn check(&self, token: &str) -> TokenCheck {
+        if let Some(scopes) = self.statics.get(token) {
+            return TokenCheck::Valid(scopes.clone());
+        }
+        if let Some(grant) = self.lock().get(token) {
+            return if grant.expires > Instant::now() {
+                TokenCheck::Valid(grant.scopes.clone())
+            } else {
+                TokenCheck::Expired
+            };
+        }
+        if self.open {
+            TokenCheck::Valid(ALL_USER_SCOPES.iter().map(|s| (*s).to_owned()).collect())
+        } else {
+            TokenCheck::Invalid
+        }
+    }
+
+    /// Issues a token for client credentials, as `connect/token` does: the
+    /// requested scopes (all the client's when none are asked for).
+    pub fn issue(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> Result<Issued, TokenRefusal> {
+        let client = self
+            .clients
+            .iter()
+            .find(|c| c.id == client_id && c.secret.expose() == secret)
+            .ok_or(TokenRefusal::InvalidClient)?;
+        let requested: Vec<String> = scope
+            .map(|s| {
+                s.split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let granted = if requested.is_empty() {
+            client.scopes.clone()
+        } else if requested.iter().all(|s| client.scopes.contains(s)) {
+            requested
+        } else {
+            return Err(TokenRefusal::InvalidScope);
+        };
+        let access_token: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(43)
+            .map(char::from)
+            .collect();
+        let now = Instant::now();
+        let mut issued = self.lock();
+        issued.retain(|_, g| g.expires > now);
+        issued.insert(
+            access_token.clone(),
+            Grant {
+                scopes: granted.clone(),
+                expires: now + self.lifetime,
+            },
+        );
+        Ok(Issued {
+            access_token,
+            expires_in: self.lifetime.as_secs(),
+            scope: granted.join(" "),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
+        self.issued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
