@@ -39,7 +39,7 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             let _ = out.flush();
             Ok(report.verdict().exit_code())
         }
-        Command::Serve(args) => serve(args).await.map(|()| EXIT_OK),
+        Command::Serve(args) => serve(*args).await.map(|()| EXIT_OK),
     }
 }
 
