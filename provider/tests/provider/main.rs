@@ -1,8 +1,10 @@
 //! The provider's integration tests: the `orchestrator-pact` binary run as a
 //! user runs it, and the emulator over real sockets.
 
+mod concurrency;
 mod emulator;
 mod fixtures;
+mod fuzz;
 mod serve;
 mod tenant_api;
 mod verify;

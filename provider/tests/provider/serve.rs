@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::fixtures::{orchestrator_pact, setup_state};
+use serde_json::{Value, json};
 
-#[tokio::test]
-async fn prints_its_url_serves_and_stops_on_sigterm() {
+use crate::fixtures::{http, orchestrator_pact, setup_state};
+
+/// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
+async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
         .arg("serve")
+        .args(args)
         .env("PACT_DO_NOT_TRACK", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -24,6 +27,210 @@ async fn prints_its_url_serves_and_stops_on_sigterm() {
         .unwrap()
         .expect("a first line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (child, url)
+}
+
+async fn client_token(url: &str, id: &str, secret: &str) -> String {
+    let body: Value = http()
+        .post(format!("{url}/identity_/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+async fn change_password(url: &str, token: &str, user: &str, old: &str, new: &str) -> (u16, Value) {
+    let r = http()
+        .post(format!("{url}/identity_/api/User/{user}/changepassword"))
+        .bearer_auth(token)
+        .json(&json!({ "oldPassword": old, "newPassword": new }))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+const USER: &str = "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e";
+
+#[tokio::test]
+async fn starts_a_tenant_from_flags_in_one_line() {
+    let org = uuid::Uuid::new_v4().to_string();
+    let user = format!("{USER}:Seeded-passw0rd");
+    let (_child, url) = spawn_serve(&[
+        "--client",
+        "pipeline:s3cret",
+        "--organization-id",
+        &org,
+        "--user",
+        &user,
+        "--lockout-threshold",
+        "2",
+        "--min-password-length",
+        "12",
+    ])
+    .await;
+    let token = client_token(&url, "pipeline", "s3cret").await;
+    let (status, body) = change_password(&url, &token, USER, "Seeded-passw0rd", "short1a").await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].clone()),
+        (400, json!("PasswordTooShort"))
+    );
+    let (status, _) = change_password(
+        &url,
+        &token,
+        USER,
+        "Seeded-passw0rd",
+        "Long-enough-passw0rd",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: Value = http()
+        .get(format!("{url}/identity_/api/User/users/{org}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["totalCount"], 1);
+    // Two failures lock the user.
+    change_password(&url, &token, USER, "wrong", "Another-passw0rd").await;
+    change_password(&url, &token, USER, "wrong", "Another-passw0rd").await;
+    let (_, locked) = change_password(
+        &url,
+        &token,
+        USER,
+        "Long-enough-passw0rd",
+        "Another-passw0rd",
+    )
+    .await;
+    assert_eq!(locked["errors"][0]["code"], "UserLockedOut");
+}
+
+#[tokio::test]
+async fn starts_a_tenant_from_a_config_file() {
+    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("emulator.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"port = 0
+lockout-threshold = 0
+token-lifetime = 60
+admin = true
+
+[password-policy]
+min-length = 10
+require-uppercase = true
+
+[[clients]]
+id = "app"
+secret = "file-s3cret"
+scopes = ["PM.User"]
+
+[[users]]
+id = "{USER}"
+password = "Seeded-Passw0rd"
+
+[[faults]]
+route = "change-password"
+kind = "503"
+next = 1
+"#
+        ),
+    )
+    .unwrap();
+    let (_child, url) = spawn_serve(&["--config", file.to_str().unwrap()]).await;
+    let token = client_token(&url, "app", "file-s3cret").await;
+    let (first, _) = change_password(&url, &token, USER, "Seeded-Passw0rd", "new-passw0rd-x").await;
+    assert_eq!(first, 503, "the fault rule from the file applies first");
+    let (second, body) =
+        change_password(&url, &token, USER, "Seeded-Passw0rd", "new-passw0rd-x").await;
+    assert_eq!(
+        (second, body["errors"][0]["code"].clone()),
+        (400, json!("PasswordRequiresUpper"))
+    );
+    let faults = http()
+        .get(format!("{url}/_admin/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 200, "admin = true in the file");
+}
+
+#[tokio::test]
+async fn refuses_a_bad_config_file_with_its_line_and_reason() {
+    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("bad.toml");
+    std::fs::write(
+        &toml,
+        "port = 0\n\n[[clients]]\nid = \"a\"\nsecret = \"b\"\ncolour = \"blue\"\n",
+    )
+    .unwrap();
+    let run = orchestrator_pact(["serve", "--config", toml.to_str().unwrap()]).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("line 6") && run.stderr.contains("colour"),
+        "{run}"
+    );
+
+    let json = dir.join("bad.json");
+    std::fs::write(&json, "{\n  \"lockout-threshold\": \"ten\"\n}\n").unwrap();
+    let run = orchestrator_pact(["serve", "--config", json.to_str().unwrap()]).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("line 2"), "{run}");
+
+    let missing = orchestrator_pact(["serve", "--config", "/nonexistent/emulator.toml"]).await;
+    assert_eq!(missing.code, 2, "{missing}");
+    assert!(missing.stderr.contains("cannot read it"), "{missing}");
+}
+
+#[tokio::test]
+async fn serve_help_documents_every_setting() {
+    let run = orchestrator_pact(["serve", "--help"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    for setting in [
+        "--config",
+        "--port",
+        "--token",
+        "--client",
+        "--organization-id",
+        "--user",
+        "--min-password-length",
+        "--lockout-threshold",
+        "--token-lifetime",
+        "--fault",
+        "--admin",
+        "--max-body-bytes",
+        "[password-policy]",
+        "require-non-alphanumeric",
+        "required-unique-chars",
+        "[[clients]]",
+        "[[tokens]]",
+        "[[users]]",
+        "[[faults]]",
+    ] {
+        assert!(
+            run.stdout.contains(setting),
+            "`{setting}` is not documented:{run}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn prints_its_url_serves_and_stops_on_sigterm() {
+    let (mut child, url) = spawn_serve(&[]).await;
     let values = setup_state(&url, "a user exists with a known password").await;
     assert!(values["userId"].is_string());
 
