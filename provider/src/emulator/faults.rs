@@ -139,6 +139,9 @@ struct Active {
 #[derive(Default)]
 pub struct Faults {
     rules: Mutex<Vec<Active>>,
+    /// How many rules are in force, read without the lock so that a tenant
+    /// with no faults pays nothing for them.
+    count: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Faults {
@@ -160,12 +163,17 @@ impl Faults {
     /// Adds a rule.
     pub fn add(&self, rule: FaultRule) {
         let remaining = rule.next;
-        self.lock().push(Active { rule, remaining });
+        let mut rules = self.lock();
+        rules.push(Active { rule, remaining });
+        self.count
+            .store(rules.len(), std::sync::atomic::Ordering::Release);
     }
 
     /// Removes every rule.
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut rules = self.lock();
+        rules.clear();
+        self.count.store(0, std::sync::atomic::Ordering::Release);
     }
 
     /// The rules in force, with `next` showing what is left of it.
@@ -181,10 +189,10 @@ impl Faults {
 
     /// The fault to apply to a request on `route`, if any; counts it.
     pub fn pick(&self, route: FaultRoute) -> Option<FaultRule> {
-        let mut rules = self.lock();
-        if rules.is_empty() {
+        if self.count.load(std::sync::atomic::Ordering::Acquire) == 0 {
             return None;
         }
+        let mut rules = self.lock();
         let index = rules.iter().position(|a| {
             (a.rule.route == FaultRoute::Any || a.rule.route == route)
                 && a.rule.share.is_none_or(|p| rand::random::<f64>() < p)
@@ -194,6 +202,8 @@ impl Faults {
             *left -= 1;
             if *left == 0 {
                 rules.remove(index);
+                self.count
+                    .store(rules.len(), std::sync::atomic::Ordering::Release);
             }
         }
         Some(rule)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's "Develop against the emulator" walk-through, run as written:
+# start a tenant, get a token, create a user, change its password.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -x target/release/orchestrator-pact ]] || cargo build --release --quiet
+target/release/orchestrator-pact serve --port 8080 \
+    --client my-app:my-secret --organization-id 11111111-2222-3333-4444-555555555555 &
+serve=$!
+trap 'kill $serve 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
+set -x
+# --- the README's lines, unchanged ---
+TOKEN=$(curl -s http://127.0.0.1:8080/identity_/connect/token \
+  -d grant_type=client_credentials -d client_id=my-app -d client_secret=my-secret \
+  -d scope="PM.User PM.User.Write" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+curl -s http://127.0.0.1:8080/identity_/api/User -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d '{"id": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e", "userName": "alice", "password": "Passw0rd-1",
+       "partitionGlobalId": "11111111-2222-3333-4444-555555555555"}'
+# {"succeeded":true,"errors":[]}
+
+curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e/changepassword \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"oldPassword": "Passw0rd-1", "newPassword": "Passw0rd-2"}'
+# {"succeeded":true,"errors":[]}
+# --- end of the README's lines ---
+set +x
+answer=$(curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e/changepassword \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"oldPassword": "Passw0rd-1", "newPassword": "Passw0rd-3"}')
+[[ "$answer" == *PasswordMismatch* ]] || { echo "expected the old password to be refused: $answer" >&2; exit 1; }
+echo "walk-through: token, user, password change all worked; the old password is now refused"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs schemathesis (PyPI) against the emulator with the user operations of
+# UiPath's OpenAPI document from ../shared (ci/schemathesis_emulator.py).
+# Skipped, and said so, when that document is not there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+spec="../shared/reference/identity-openapi.yaml"
+if [[ ! -f "$spec" ]]; then
+  echo "schemathesis: $spec is not there; skipped"
+  exit 0
+fi
+command -v schemathesis >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis>=4,<5' pyyaml
+[[ -x target/release/orchestrator-pact ]] || cargo build --release --quiet
+python3 ci/schemathesis_emulator.py target/release/orchestrator-pact "$spec" "${SCHEMATHESIS_EXAMPLES:-60}"
