@@ -60,7 +60,7 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
+    pub(crate) fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
         let mut reason = source.to_string();
         let mut cause = std::error::Error::source(&source);
         while let Some(c) = cause {
@@ -114,6 +114,25 @@ impl IdentityClient {
     /// The tenant this client talks to.
     pub fn base(&self) -> &BaseUrl {
         &self.base
+    }
+
+    /// The same client with another token (a renewed one).
+    pub fn with_token(&self, token: Option<BearerToken>) -> Self {
+        Self {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token,
+        }
+    }
+
+    /// The token sent, if any.
+    pub fn token(&self) -> Option<&BearerToken> {
+        self.token.as_ref()
+    }
+
+    /// The underlying HTTP client.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Changes `user`'s password.

@@ -17,8 +17,11 @@
 //! - [`outcome`]: [`ChangePasswordOutcome`], every answer the call can give,
 //!   typed.
 //! - [`client`]: [`IdentityClient`], which sends the call.
+//! - [`admin`]: the calls a verifier needs on a real tenant (token by client
+//!   credentials, create, list and delete users), as raw answers.
 //! - [`tls`]: installs the process-wide rustls crypto provider.
 
+pub mod admin;
 pub mod answers;
 pub mod base_url;
 pub mod client;
@@ -27,6 +30,7 @@ pub mod secret;
 pub mod tls;
 pub mod user_id;
 
+pub use admin::{Answer, IssuedToken, ListedUser, NewUser, UserPage};
 pub use answers::{IdentityError, IdentityResult, ValidationProblem};
 pub use base_url::{BaseUrl, BaseUrlError, IdentityPrefix};
 pub use client::{ChangePassword, ClientError, IdentityClient};

@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
-use consumer::{BaseUrl, BearerToken, IdentityPrefix};
+use consumer::{BaseUrl, BearerToken, IdentityPrefix, Password, SecretString, UserId};
 use url::Url;
 
 use crate::emulator::config::{ClientSpec, ConfigFile, SeedUser, StaticToken};
 use crate::emulator::faults::FaultRule;
+use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::{Deviation, EmulatorConfig};
-use crate::verify::{Target, VerifySettings};
+use crate::tenant::RetryPolicy;
+use crate::verify::redact::Redactor;
+use crate::verify::{ClientCredentials, Target, TestUser, VerifySettings};
 
 /// Contract tests for UiPath Identity's "Update User Password" call.
 ///
@@ -45,6 +48,10 @@ pub enum Command {
     /// deployment (`--base-url`), print one line per interaction, and exit 0
     /// (the contract holds), 1 (it does not) or 2 (could not check).
     Verify(Box<VerifyArgs>),
+    /// Remove the throwaway users earlier runs left on a tenant (those whose
+    /// user name starts with `orchestrator-pact-`), by id; exit 0 when none
+    /// is left, 2 when some could not be removed.
+    Cleanup(Box<CleanupArgs>),
     /// Run the Identity emulator until Ctrl-C: the change-password call under
     /// `/identity_/` and `/identity/` (also below `/{org}/` and
     /// `/{org}/{tenant}/`), and Pact provider states at
@@ -83,39 +90,238 @@ fn parse_millis(value: &str) -> Result<Duration, String> {
     }
 }
 
-/// `orchestrator-pact verify`.
+/// Where a deployment is and how to authenticate to it: shared by `verify`
+/// and `cleanup`. Variables are the ones UiPath's own CLI reads.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// A pact file, or a folder of them (*.json). Repeatable.
-    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
-    pub pacts: Vec<PathBuf>,
+pub struct TenantArgs {
     /// A running deployment to verify instead of the embedded emulator:
     /// the tenant's URL, such as `https://cloud.uipath.com/myorg/mytenant/`,
-    /// or an emulator's, such as `http://127.0.0.1:8080/`.
+    /// or an emulator's, such as `http://127.0.0.1:8080/`. Without it,
+    /// `UIPATH_URI`, `UIPATH_ORGANIZATION` and `UIPATH_TENANT` make one.
     #[arg(
         long = "base-url",
         value_name = "URL",
         env = "ORCHESTRATOR_PACT_BASE_URL"
     )]
     pub base_url: Option<String>,
+    /// The host part of the base URL, such as `https://cloud.uipath.com`.
+    #[arg(long = "uri", value_name = "URL", env = "UIPATH_URI", hide = true)]
+    pub uri: Option<String>,
+    /// The organization (logical name) part of the base URL.
+    #[arg(
+        long = "organization",
+        value_name = "NAME",
+        env = "UIPATH_ORGANIZATION",
+        hide = true
+    )]
+    pub organization: Option<String>,
+    /// The tenant (logical name) part of the base URL.
+    #[arg(
+        long = "tenant",
+        value_name = "NAME",
+        env = "UIPATH_TENANT",
+        hide = true
+    )]
+    pub tenant: Option<String>,
     /// Whether the Identity API lives under `identity_` (Automation Cloud,
     /// Automation Suite) or `identity` (standalone). The pacts record
-    /// `identity_`.
+    /// `identity_`; requests are mapped to the prefix given.
     #[arg(
         long = "identity-prefix",
         value_name = "PREFIX",
         default_value = "identity_"
     )]
     pub identity_prefix: String,
+    /// The organization's id (the partition UUID) throwaway users are
+    /// created in.
+    #[arg(
+        long = "organization-id",
+        value_name = "UUID",
+        env = "UIPATH_ORGANIZATION_ID"
+    )]
+    pub organization_id: Option<uuid::Uuid>,
     /// Bearer token (or Personal Access Token) sent as
     /// `Authorization: Bearer …` in every request whose pact has that
     /// header; the request without one stays anonymous. Never printed.
     #[arg(long = "token", value_name = "TOKEN", env = "UIPATH_PAT", hide_env_values = true, value_parser = parse_token)]
     pub token: Option<BearerToken>,
+    /// An External Application's App ID: a token is requested at
+    /// `{identity}/connect/token` with `--client-secret` and renewed before
+    /// it expires.
+    #[arg(long = "client-id", value_name = "ID", env = "UIPATH_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The External Application's App secret. Never printed.
+    #[arg(
+        long = "client-secret",
+        value_name = "SECRET",
+        env = "UIPATH_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// The scopes to ask for with client credentials.
+    #[arg(
+        long = "scopes",
+        value_name = "SCOPES",
+        env = "UIPATH_AUTH_SCOPES",
+        default_value = "PM.User PM.User.Write"
+    )]
+    pub scopes: String,
+    /// Where the token endpoint lives (its identity root, such as
+    /// `https://cloud.uipath.com/identity_`); default: the base URL's host
+    /// with the identity prefix.
+    #[arg(long = "identity-url", value_name = "URL", env = "UIPATH_IDENTITY_URI", value_parser = parse_url)]
+    pub identity_url: Option<Url>,
+    /// Time-out of each request to the deployment and to the state URL, in
+    /// milliseconds; set-up and teardown calls retry within ten of these.
+    #[arg(long = "request-timeout", value_name = "MS", env = "PACT_PROVIDER_REQUEST_TIMEOUT", default_value = "30000", value_parser = parse_millis)]
+    pub request_timeout: Duration,
+    /// Retries of each set-up, teardown and token call on 429 (honouring
+    /// Retry-After), 502, 503, 504 and dropped connections. The interaction
+    /// under verification is never retried.
+    #[arg(long = "setup-retries", value_name = "N", default_value_t = 5)]
+    pub setup_retries: u32,
+    /// Accept any TLS certificate (self-signed test deployments only).
+    #[arg(
+        long = "insecure",
+        alias = "disable-ssl-verification",
+        env = "UIPATH_INSECURE"
+    )]
+    pub insecure: bool,
+}
+
+impl TenantArgs {
+    /// The deployment's URL, from `--base-url` or the UiPath variables.
+    pub fn base_url(&self) -> anyhow::Result<Option<Url>> {
+        let prefix: IdentityPrefix = self.identity_prefix.parse()?;
+        let text = match (&self.base_url, &self.uri) {
+            (Some(url), _) => url.clone(),
+            (None, Some(uri)) => {
+                let mut url = uri.trim_end_matches('/').to_owned();
+                for part in [&self.organization, &self.tenant].into_iter().flatten() {
+                    url.push('/');
+                    url.push_str(part.trim_matches('/'));
+                }
+                url.push('/');
+                url
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(BaseUrl::parse(&text, prefix)?.url().clone()))
+    }
+
+    /// The settings these flags describe (target, credentials, retries).
+    pub fn apply(&self, settings: &mut VerifySettings) -> anyhow::Result<()> {
+        settings.identity_prefix = self.identity_prefix.parse()?;
+        settings.target = match self.base_url()? {
+            Some(url) => Target::Url(url),
+            None => Target::Embedded,
+        };
+        settings.token = self.token.clone();
+        settings.client = match (&self.client_id, &self.client_secret) {
+            (Some(id), Some(secret)) => Some(ClientCredentials {
+                id: id.clone(),
+                secret: SecretString::new(secret.clone()),
+                scopes: self
+                    .scopes
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }),
+            (Some(_), None) => {
+                bail!("`--client-id` needs `--client-secret` (UIPATH_CLIENT_SECRET)")
+            }
+            (None, Some(_)) => bail!("`--client-secret` needs `--client-id` (UIPATH_CLIENT_ID)"),
+            (None, None) => None,
+        };
+        settings.identity_url = self.identity_url.clone();
+        settings.organization_id = self.organization_id;
+        settings.request_timeout = self.request_timeout;
+        settings.disable_ssl_verification = self.insecure;
+        settings.retry = RetryPolicy {
+            retries: self.setup_retries,
+            budget: self.request_timeout.saturating_mul(10),
+            ..RetryPolicy::default()
+        };
+        Ok(())
+    }
+}
+
+fn parse_policy(text: &str) -> Result<PasswordPolicy, String> {
+    let mut policy = PasswordPolicy {
+        min_length: 8,
+        require_digit: false,
+        require_lowercase: false,
+        require_uppercase: false,
+        require_non_alphanumeric: false,
+        required_unique_chars: 1,
+    };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("`{part}`: expected a number"))
+        };
+        match key {
+            "min-length" | "min" => policy.min_length = number()?,
+            "unique" | "unique-chars" => policy.required_unique_chars = number()?,
+            "digit" => policy.require_digit = true,
+            "lower" | "lowercase" => policy.require_lowercase = true,
+            "upper" | "uppercase" => policy.require_uppercase = true,
+            "symbol" | "non-alphanumeric" => policy.require_non_alphanumeric = true,
+            _ => {
+                return Err(format!(
+                    "`{part}` is not a policy rule: use min-length=N, unique=N, digit, lower, upper, symbol"
+                ));
+            }
+        }
+    }
+    if policy.min_length == 0 || policy.min_length > 128 {
+        return Err("min-length must be between 1 and 128".into());
+    }
+    Ok(policy)
+}
+
+/// `orchestrator-pact verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A pact file, or a folder of them (*.json). Repeatable.
+    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
+    pub pacts: Vec<PathBuf>,
+    /// The deployment and its credentials.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Verify with this existing user instead of throwaway users. Its
+    /// password is changed by the success interaction and restored after.
+    #[arg(
+        long = "test-user-id",
+        value_name = "UUID",
+        env = "UIPATH_TEST_USER_ID"
+    )]
+    pub test_user_id: Option<String>,
+    /// The existing user's current password. Never printed.
+    #[arg(
+        long = "test-user-password",
+        value_name = "PASSWORD",
+        env = "UIPATH_TEST_USER_PASSWORD",
+        hide_env_values = true
+    )]
+    pub test_user_password: Option<String>,
+    /// With an existing user, also run the interactions that send a wrong
+    /// password: on a real tenant they count toward lockout (10 failures lock
+    /// an Automation Cloud account for 30 days).
+    #[arg(long = "allow-lockout-risk")]
+    pub allow_lockout_risk: bool,
+    /// The tenant's password policy, when stricter than what generated
+    /// passwords meet by default (16 characters, every class):
+    /// `min-length=N,unique=N,digit,lower,upper,symbol`.
+    #[arg(long = "password-policy", value_name = "RULES", value_parser = parse_policy)]
+    pub password_policy: Option<PasswordPolicy>,
     /// URL to post provider states to, as the Pact CLI does: `{"state",
     /// "params", "action"}`; its JSON answer supplies `userId`,
     /// `oldPassword` and `newPassword`. For `orchestrator-pact serve` it is
-    /// `{URL}/_pact/provider-states`.
+    /// `{URL}/_pact/provider-states`. Replaces throwaway users.
     #[arg(short = 's', long = "state-change-url", value_name = "URL", env = "PACT_PROVIDER_STATE_CHANGE_URL", value_parser = parse_url)]
     pub state_change_url: Option<Url>,
     /// Also post a teardown (`"action": "teardown"`) after each interaction.
@@ -154,17 +360,6 @@ pub struct VerifyArgs {
         env = "PACT_VERIFIER_JSON_REPORT"
     )]
     pub json: Option<PathBuf>,
-    /// Time-out of each request to the deployment and to the state URL, in
-    /// milliseconds.
-    #[arg(long = "request-timeout", value_name = "MS", env = "PACT_PROVIDER_REQUEST_TIMEOUT", default_value = "30000", value_parser = parse_millis)]
-    pub request_timeout: Duration,
-    /// Accept any TLS certificate (self-signed test deployments only).
-    #[arg(
-        long = "disable-ssl-verification",
-        alias = "insecure",
-        env = "UIPATH_INSECURE"
-    )]
-    pub disable_ssl_verification: bool,
     /// Also print the pact library's own detailed report.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
@@ -172,37 +367,61 @@ pub struct VerifyArgs {
 
 impl VerifyArgs {
     /// Checks the flags and turns them into settings.
-    pub fn into_settings(self) -> anyhow::Result<VerifySettings> {
-        let prefix: IdentityPrefix = self.identity_prefix.parse()?;
-        if prefix != IdentityPrefix::Cloud {
-            bail!(
-                "`--identity-prefix identity` is not supported yet: the pacts record `identity_`; verify a standalone install through a proxy that maps `/identity_/` to `/identity/`"
-            );
-        }
-        let target = match &self.base_url {
-            Some(url) => Target::Url(BaseUrl::parse(url, prefix)?.url().clone()),
-            None => Target::Embedded,
+    pub fn into_settings(self, redactor: Redactor) -> anyhow::Result<VerifySettings> {
+        let mut settings = VerifySettings {
+            redactor,
+            ..VerifySettings::default()
         };
+        self.tenant.apply(&mut settings)?;
         if self.state_change_teardown && self.state_change_url.is_none() {
             bail!("`--state-change-teardown` needs `--state-change-url`");
         }
-        Ok(VerifySettings {
-            pacts: self.pacts,
-            target,
-            token: self.token,
-            state_change_url: self.state_change_url,
-            state_change_teardown: self.state_change_teardown,
-            filter_description: self.filter_description,
-            filter_state: self.filter_state,
-            junit: self.junit,
-            json: self.json,
-            request_timeout: self.request_timeout,
-            disable_ssl_verification: self.disable_ssl_verification,
-            verbose: self.verbose,
-            silence_library_stdout: true,
-            emulator: EmulatorConfig::default(),
-        })
+        settings.test_user = match (&self.test_user_id, &self.test_user_password) {
+            (Some(id), Some(password)) => Some(TestUser {
+                id: id.parse::<UserId>()?,
+                password: Password::new(password.clone()),
+            }),
+            (Some(_), None) => {
+                bail!("`--test-user-id` needs `--test-user-password` (UIPATH_TEST_USER_PASSWORD)")
+            }
+            (None, Some(_)) => {
+                bail!("`--test-user-password` needs `--test-user-id` (UIPATH_TEST_USER_ID)")
+            }
+            (None, None) => None,
+        };
+        if self.allow_lockout_risk && settings.test_user.is_none() {
+            bail!("`--allow-lockout-risk` only applies with an existing user (`--test-user-id`)");
+        }
+        settings.allow_lockout_risk = self.allow_lockout_risk;
+        if let Some(policy) = self.password_policy {
+            settings.password_policy = policy;
+        }
+        settings.pacts = self.pacts;
+        settings.state_change_url = self.state_change_url;
+        settings.state_change_teardown = self.state_change_teardown;
+        settings.filter_description = self.filter_description;
+        settings.filter_state = self.filter_state;
+        settings.junit = self.junit;
+        settings.json = self.json;
+        settings.verbose = self.verbose;
+        settings.silence_library_stdout = true;
+        Ok(settings)
     }
+}
+
+/// `orchestrator-pact cleanup`.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The deployment and its credentials (as for `verify`).
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Remove users whose user name starts with this (the prefix every
+    /// throwaway user carries; add a run id to remove one run's).
+    #[arg(long = "prefix", value_name = "TEXT", default_value = crate::tenant::USER_PREFIX)]
+    pub prefix: String,
+    /// List what would be removed, and remove nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
 }
 
 /// `orchestrator-pact serve`.

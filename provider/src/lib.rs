@@ -4,13 +4,19 @@
 //! # Layout
 //! - [`cli`]: the command line, parsed into plain settings.
 //! - [`verify`]: replays pacts against a target and reports a verdict.
-//! - [`states`]: provider-state executors (embedded emulator, state URL).
+//! - [`states`]: provider-state executors (embedded emulator, state URL,
+//!   a real tenant with throwaway users or an existing user).
+//! - [`tenant`]: a real tenant's Identity API around the contract: tokens,
+//!   users, retries.
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
+//! - [`logging`]: logs scrubbed of secrets.
 //! - [`run`]: runs a parsed command and returns its exit code.
 
 pub mod cli;
 pub mod emulator;
+pub mod logging;
 pub mod states;
+pub mod tenant;
 pub mod verify;
 
 use std::io::Write;
@@ -28,19 +34,78 @@ pub const EXIT_BROKEN: u8 = 1;
 pub const EXIT_UNCHECKED: u8 = 2;
 
 /// Runs `command` and returns the process exit code. Errors are for the
-/// caller to print; they all mean exit 2.
-pub async fn run(command: Command) -> anyhow::Result<u8> {
+/// caller to print (through `redactor`); they all mean exit 2.
+pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
     match command {
         Command::Verify(args) => {
-            let settings = args.into_settings()?;
+            let settings = args.into_settings(redactor)?;
             let mut out = std::io::stdout();
             let mut err = std::io::stderr();
-            let report = verify::run(&settings, &mut out, &mut err).await?;
+            let report = verify::run(&settings, &mut out, &mut err, shutdown_signal()).await?;
             let _ = out.flush();
             Ok(report.verdict().exit_code())
         }
+        Command::Cleanup(args) => cleanup(*args, redactor).await,
         Command::Serve(args) => serve(*args).await.map(|()| EXIT_OK),
     }
+}
+
+async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
+    let mut settings = verify::VerifySettings {
+        redactor: redactor.clone(),
+        ..verify::VerifySettings::default()
+    };
+    args.tenant.apply(&mut settings)?;
+    let verify::Target::Url(url) = &settings.target else {
+        anyhow::bail!(
+            "`cleanup` needs the tenant: `--base-url` (or UIPATH_URI, UIPATH_ORGANIZATION, UIPATH_TENANT)"
+        );
+    };
+    if settings.organization_id.is_none() {
+        anyhow::bail!(
+            "`cleanup` needs the organization id users were created in: `--organization-id` (UIPATH_ORGANIZATION_ID)"
+        );
+    }
+    let tenant = verify::connect_tenant(&settings, url).await?;
+    let found = tenant.users_with_prefix(&args.prefix).await?;
+    if found.is_empty() {
+        println!(
+            "no users whose name starts with `{}`: nothing to remove",
+            args.prefix
+        );
+        return Ok(EXIT_OK);
+    }
+    let mut failed = 0;
+    for user in &found {
+        let id = consumer::UserId::from(user.id);
+        let name = user.user_name.clone().unwrap_or_default();
+        if args.dry_run {
+            println!("would remove {id} ({name})");
+            continue;
+        }
+        match tenant.delete_user(&id).await {
+            Ok(_) => println!("removed {id} ({name})"),
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "could not remove {id} ({name}): {}",
+                    redactor.scrub(&e.to_string())
+                );
+            }
+        }
+    }
+    if args.dry_run {
+        println!(
+            "{} user(s) would be removed (dry run: nothing was)",
+            found.len()
+        );
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "{} user(s) removed, {failed} could not be",
+        found.len() - failed
+    );
+    Ok(if failed == 0 { EXIT_OK } else { EXIT_UNCHECKED })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use provider::cli::Cli;
+use provider::logging::{ScrubbingStderr, install_scrubbing_panic_hook};
+use provider::verify::redact::Redactor;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -19,10 +21,14 @@ fn main() -> ExitCode {
         );
         EnvFilter::new("warn")
     });
+    // Every secret is added to this one redactor as it is read or made; logs,
+    // panics, reports and errors all pass through it.
+    let redactor = Redactor::default();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(ScrubbingStderr::new(redactor.clone()))
         .init();
+    install_scrubbing_panic_hook(redactor.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -33,10 +39,10 @@ fn main() -> ExitCode {
             return ExitCode::from(provider::EXIT_UNCHECKED);
         }
     };
-    match runtime.block_on(provider::run(cli.command)) {
+    match runtime.block_on(provider::run(cli.command, redactor.clone())) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redactor.scrub(&format!("{e:#}")));
             ExitCode::from(provider::EXIT_UNCHECKED)
         }
     }

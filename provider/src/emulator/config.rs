@@ -199,6 +199,9 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// A deliberate departure from the contract, if any.
     pub deviation: Option<Deviation>,
+    /// Remember every password and token seen, for tests that search a
+    /// run's output for secrets (off: it grows with every request).
+    pub record_secrets: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -215,6 +218,7 @@ impl Default for EmulatorConfig {
             admin: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             deviation: None,
+            record_secrets: false,
         }
     }
 }

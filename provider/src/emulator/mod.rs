@@ -52,6 +52,7 @@ pub struct Emulator {
     /// The fault rules in force.
     pub faults: faults::Faults,
     ledger: states::Ledger,
+    seen: std::sync::Mutex<Vec<String>>,
 }
 
 impl Emulator {
@@ -78,7 +79,23 @@ impl Emulator {
             config,
             store,
             ledger: states::Ledger::default(),
+            seen: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Remembers a secret seen on the wire, when `record_secrets` is on.
+    pub fn saw_secret(&self, secret: &str) {
+        if self.config.record_secrets && !secret.is_empty() {
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(secret.to_owned());
+        }
+    }
+
+    /// Every password and token seen so far (with `record_secrets`).
+    pub fn secrets_seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

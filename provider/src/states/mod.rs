@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use crate::emulator::{Emulator, states};
 
+pub mod tenant;
+
 /// Where provider states come from during one verification.
 #[derive(Debug)]
 pub enum StateExecutor {
@@ -20,8 +22,8 @@ pub enum StateExecutor {
     Emulator(Arc<Emulator>),
     /// A state-change URL, posted to the way the Pact CLI does.
     Http(HttpRequestProviderStateExecutor),
-    /// No set-up: the values recorded in the pact are sent as they are.
-    Recorded,
+    /// A real tenant: throwaway users or an existing user.
+    Tenant(tenant::TenantStates),
 }
 
 impl StateExecutor {
@@ -65,7 +67,21 @@ impl ProviderStateExecutor for StateExecutor {
                     .call(interaction_id, provider_state, setup, client)
                     .await
             }
-            StateExecutor::Recorded => Ok(HashMap::new()),
+            StateExecutor::Tenant(tenant) => {
+                let result = if setup {
+                    tenant.setup(&provider_state.name).await
+                } else {
+                    tenant.teardown().await;
+                    Ok(HashMap::new())
+                };
+                result.map_err(|e| {
+                    ProviderStateError {
+                        description: e.to_string(),
+                        interaction_id,
+                    }
+                    .into()
+                })
+            }
         }
     }
 
@@ -73,7 +89,7 @@ impl ProviderStateExecutor for StateExecutor {
         match self {
             StateExecutor::Emulator(_) => true,
             StateExecutor::Http(http) => http.state_change_teardown,
-            StateExecutor::Recorded => false,
+            StateExecutor::Tenant(_) => true,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Injecting credentials into the requests sent to the provider.
+//! Adapting each request to the deployment: credentials where the pact has
+//! them, and the identity prefix of a standalone install.
 //!
 //! A request filter, not `custom_headers`: custom headers cannot replace a
 //! header the pact already has when the case of its name differs
@@ -10,36 +11,46 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use consumer::BearerToken;
+use consumer::IdentityPrefix;
 use itertools::Either;
 use pact_models::bodies::OptionalBody;
 use pact_models::v4::http_parts::HttpRequest;
 use pact_verifier::callback_executors::RequestFilterExecutor;
 use serde_json::Value;
 
-/// Replaces the `Authorization` header with `Bearer {token}` in each request
-/// whose pact carries one; leaves every other request as it is.
+use crate::tenant::TokenSource;
+
+/// Replaces the `Authorization` header with the current bearer token in
+/// each request whose pact carries one (and leaves the others anonymous),
+/// and maps the recorded `/identity_/` prefix to the deployment's.
 #[derive(Debug)]
-pub struct InjectBearer {
-    token: Option<BearerToken>,
+pub struct InjectCredentials {
+    tokens: Option<Arc<TokenSource>>,
+    prefix: IdentityPrefix,
 }
 
-impl InjectBearer {
-    /// A filter that injects `token`, or changes nothing when there is none.
-    pub fn new(token: Option<BearerToken>) -> Self {
-        Self { token }
+impl InjectCredentials {
+    /// A filter injecting the tokens of `tokens` (none: headers stay as
+    /// recorded) for a deployment under `prefix`.
+    pub fn new(tokens: Option<Arc<TokenSource>>, prefix: IdentityPrefix) -> Self {
+        Self { tokens, prefix }
     }
 }
 
-impl RequestFilterExecutor for InjectBearer {
+impl RequestFilterExecutor for InjectCredentials {
     fn call(self: Arc<Self>, request: &HttpRequest) -> HttpRequest {
         let mut request = request.clone();
-        if let (Some(token), Some(headers)) = (&self.token, request.headers.as_mut()) {
+        let token = self.tokens.as_ref().and_then(|t| t.current());
+        if let (Some(token), Some(headers)) = (token, request.headers.as_mut()) {
             for (name, values) in headers.iter_mut() {
                 if name.eq_ignore_ascii_case("authorization") {
                     *values = vec![format!("Bearer {}", token.expose())];
                 }
             }
+        }
+        let recorded = format!("/{}/", IdentityPrefix::Cloud);
+        if self.prefix != IdentityPrefix::Cloud && request.path.starts_with(&recorded) {
+            request.path = format!("/{}/{}", self.prefix, &request.path[recorded.len()..]);
         }
         request
     }

@@ -18,17 +18,45 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use consumer::BearerToken;
+use consumer::{
+    BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
+};
+use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions, verify_provider_async};
 use url::Url;
+use uuid::Uuid;
 
+use crate::emulator::policy::PasswordPolicy;
+use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
 use crate::states::StateExecutor;
-use auth::InjectBearer;
+use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
+use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource};
+use auth::InjectCredentials;
 use redact::Redactor;
 use report::Report;
 use sources::{PactFile, SourceError};
 pub use target::Target;
+
+/// An External Application's client credentials.
+#[derive(Clone, Debug)]
+pub struct ClientCredentials {
+    /// The App ID.
+    pub id: String,
+    /// The App secret.
+    pub secret: SecretString,
+    /// The scopes to ask for, space-separated.
+    pub scopes: String,
+}
+
+/// An existing user to verify with, instead of throwaway users.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    /// Its id.
+    pub id: UserId,
+    /// Its current password, restored after the run.
+    pub password: Password,
+}
 
 /// Everything one verification needs, parsed and checked.
 #[derive(Clone, Debug)]
@@ -37,8 +65,25 @@ pub struct VerifySettings {
     pub pacts: Vec<PathBuf>,
     /// Where the requests go.
     pub target: Target,
-    /// The bearer token injected where a pact's request has `Authorization`.
+    /// A static bearer token (or Personal Access Token).
     pub token: Option<BearerToken>,
+    /// Client credentials, exchanged for a token at the token endpoint.
+    pub client: Option<ClientCredentials>,
+    /// The identity root the token endpoint lives under (default: the
+    /// target's host with the identity prefix).
+    pub identity_url: Option<Url>,
+    /// `identity_` (Automation Cloud and Suite) or `identity` (standalone).
+    pub identity_prefix: IdentityPrefix,
+    /// The organization throwaway users are created in.
+    pub organization_id: Option<Uuid>,
+    /// An existing user to use instead of throwaway users.
+    pub test_user: Option<TestUser>,
+    /// Run the interactions that send a wrong password to an existing user.
+    pub allow_lockout_risk: bool,
+    /// The tenant's password policy, for generating passwords.
+    pub password_policy: PasswordPolicy,
+    /// How set-up, teardown and token calls are retried.
+    pub retry: RetryPolicy,
     /// Where to post provider states (Pact's protocol), for a URL target.
     pub state_change_url: Option<Url>,
     /// Whether to post teardowns too.
@@ -62,6 +107,8 @@ pub struct VerifySettings {
     pub silence_library_stdout: bool,
     /// How the embedded emulator behaves.
     pub emulator: EmulatorConfig,
+    /// Every secret of the run, shared with the log writer.
+    pub redactor: Redactor,
 }
 
 impl Default for VerifySettings {
@@ -70,6 +117,14 @@ impl Default for VerifySettings {
             pacts: vec![PathBuf::from("pacts")],
             target: Target::Embedded,
             token: None,
+            client: None,
+            identity_url: None,
+            identity_prefix: IdentityPrefix::Cloud,
+            organization_id: None,
+            test_user: None,
+            allow_lockout_risk: false,
+            password_policy: strong_policy(),
+            retry: RetryPolicy::default(),
             state_change_url: None,
             state_change_teardown: true,
             filter_description: None,
@@ -81,7 +136,21 @@ impl Default for VerifySettings {
             verbose: false,
             silence_library_stdout: false,
             emulator: EmulatorConfig::default(),
+            redactor: Redactor::default(),
         }
+    }
+}
+
+/// The policy generated passwords meet unless told otherwise: at least 16
+/// characters with every class, which satisfies every policy UiPath ships.
+pub fn strong_policy() -> PasswordPolicy {
+    PasswordPolicy {
+        min_length: 16,
+        require_digit: true,
+        require_lowercase: true,
+        require_uppercase: true,
+        require_non_alphanumeric: true,
+        required_unique_chars: 6,
     }
 }
 
@@ -99,19 +168,22 @@ pub enum VerifyError {
         /// The regex parser's words.
         reason: String,
     },
-    /// Flags that do not go together.
+    /// Flags that do not go together, or are missing.
     #[error("{0}")]
     Flags(String),
     /// The target did not answer at all.
-    #[error(
-        "could not reach {url}: {reason}. Check that the deployment is running and that `--base-url` is right"
-    )]
+    #[error("could not reach {url}: {reason}{hint}")]
     Unreachable {
         /// The URL tried.
         url: String,
         /// What failed.
         reason: String,
+        /// The next step.
+        hint: String,
     },
+    /// The tenant refused the credentials, or a set-up call.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
     /// The embedded emulator could not start.
     #[error("could not start the embedded emulator on 127.0.0.1: {0}")]
     Emulator(#[source] std::io::Error),
@@ -123,7 +195,10 @@ pub enum VerifyError {
         /// Why.
         reason: String,
     },
-    /// The pact library failed as a whole.
+    /// The run was stopped by a signal, after cleaning up.
+    #[error("interrupted: the verification was stopped before it finished{0}")]
+    Interrupted(String),
+    /// The pact library failed as a whole, or the harness panicked.
     #[error("the verifier failed: {0}")]
     Library(String),
 }
@@ -168,23 +243,36 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Checks that something answers HTTP at `url`; any status will do.
-async fn probe(url: &Url, settings: &VerifySettings) -> Result<(), VerifyError> {
+/// An HTTP client for the tenant's set-up calls, with the run's TLS and
+/// time-out settings.
+fn http_client(settings: &VerifySettings) -> Result<reqwest::Client, VerifyError> {
     consumer::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
+    reqwest::Client::builder()
+        .user_agent(concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")))
         .timeout(settings.request_timeout)
         .danger_accept_invalid_certs(settings.disable_ssl_verification)
         .build()
-        .map_err(|e| VerifyError::Library(e.to_string()))?;
-    client
-        .get(url.clone())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| VerifyError::Unreachable {
+        .map_err(|e| VerifyError::Library(e.to_string()))
+}
+
+/// Checks that something answers HTTP at `url`; any status will do.
+async fn probe(url: &Url, http: &reqwest::Client) -> Result<(), VerifyError> {
+    http.get(url.clone()).send().await.map(|_| ()).map_err(|e| {
+        let reason = error_chain(&e);
+        let lower = reason.to_lowercase();
+        let hint = if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            ". The TLS certificate was not accepted: fix it, or pass `--insecure` for a self-signed test deployment"
+        } else if lower.contains("dns") || lower.contains("resolve") {
+            ". The host name does not resolve: check `--base-url`"
+        } else {
+            ". Check that the deployment is running and that `--base-url` is right"
+        };
+        VerifyError::Unreachable {
             url: url.to_string(),
-            reason: error_chain(&e),
-        })
+            reason,
+            hint: hint.into(),
+        }
+    })
 }
 
 fn write_report(path: &PathBuf, contents: &str) -> Result<(), VerifyError> {
@@ -200,35 +288,161 @@ fn write_report(path: &PathBuf, contents: &str) -> Result<(), VerifyError> {
     })
 }
 
+/// The credentials of a run.
+fn credentials(settings: &VerifySettings, url: &Url) -> Result<Credentials, VerifyError> {
+    match (&settings.token, &settings.client) {
+        (Some(_), Some(_)) => Err(VerifyError::Flags(
+            "give either `--token` (UIPATH_PAT) or `--client-id`/`--client-secret`, not both"
+                .into(),
+        )),
+        (Some(token), None) => Ok(Credentials::Token(token.clone())),
+        (None, Some(client)) => {
+            let root = match &settings.identity_url {
+                Some(u) => u.clone(),
+                None => {
+                    // Automation Cloud and Suite serve the token endpoint at
+                    // the host's root, not below the organization.
+                    let mut root = url.clone();
+                    root.set_path(&format!("/{}/", settings.identity_prefix));
+                    root
+                }
+            };
+            let mut root = root;
+            if !root.path().ends_with('/') {
+                let p = format!("{}/", root.path());
+                root.set_path(&p);
+            }
+            Ok(Credentials::Client {
+                id: client.id.clone(),
+                secret: client.secret.clone(),
+                scopes: client.scopes.clone(),
+                token_url: root.join("connect/token").expect("a fixed path joins"),
+            })
+        }
+        (None, None) => Ok(Credentials::None),
+    }
+}
+
+/// The tenant at `url` with the credentials of `settings`, its token
+/// fetched (so that refused credentials fail here, exit 2).
+pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tenant, VerifyError> {
+    let http = http_client(settings)?;
+    let credentials = credentials(settings, url)?;
+    if matches!(credentials, Credentials::None) {
+        return Err(VerifyError::Flags(
+            "credentials are needed: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET)".into(),
+        ));
+    }
+    probe(url, &http).await?;
+    let tokens = Arc::new(TokenSource::new(
+        credentials,
+        http.clone(),
+        settings.retry,
+        settings.redactor.clone(),
+    ));
+    tokens.refresh_if_needed().await?;
+    let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
+        .map_err(|e| VerifyError::Flags(e.to_string()))?;
+    Ok(Tenant::new(
+        IdentityClient::with_http(http, base, None),
+        settings.organization_id,
+        tokens,
+        settings.retry,
+        settings.redactor.clone(),
+    ))
+}
+
+/// Copies of `pacts` without the interactions that send a wrong password,
+/// written to `dir`; gives the copies and the descriptions left out.
+fn without_wrong_password(
+    pacts: &[PactFile],
+    dir: &std::path::Path,
+) -> Result<(Vec<PathBuf>, Vec<String>), VerifyError> {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, pact) in pacts.iter().enumerate() {
+        let text = std::fs::read(&pact.path).map_err(|e| SourceError::Unreadable {
+            path: pact.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| SourceError::NotAPact {
+                path: pact.path.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(interactions) = json.get_mut("interactions").and_then(|v| v.as_array_mut()) {
+            interactions.retain(|interaction| {
+                let risky = interaction["providerStates"]
+                    .as_array()
+                    .is_some_and(|states| states.iter().any(|st| st["name"] == WRONG_OLD_PASSWORD));
+                if risky {
+                    skipped.push(
+                        interaction["description"]
+                            .as_str()
+                            .unwrap_or("?")
+                            .to_owned(),
+                    );
+                }
+                !risky
+            });
+        }
+        let copy = dir.join(format!("{i}.json"));
+        std::fs::write(&copy, json.to_string()).map_err(|e| VerifyError::Report {
+            path: copy.clone(),
+            reason: e.to_string(),
+        })?;
+        files.push(copy);
+    }
+    Ok((files, skipped))
+}
+
 /// Verifies every pact of `settings` and reports on `out` (the console
-/// report) and `progress` (what is happening, for the impatient).
+/// report) and `progress` (what is happening, for the impatient). When
+/// `shutdown` completes first (Ctrl-C, SIGTERM), the run stops; either way,
+/// and after a panic too, everything it created on a tenant is removed
+/// before this returns.
 pub async fn run(
     settings: &VerifySettings,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
+    shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<Report, VerifyError> {
     let filter = filter(settings)?;
     let pacts: Vec<PactFile> = sources::discover(&settings.pacts)?;
-    let mut redactor = Redactor::default();
+    let redactor = settings.redactor.clone();
     if let Some(token) = &settings.token {
         redactor.add(token.secret());
     }
+    if let Some(client) = &settings.client {
+        redactor.add(&client.secret);
+    }
+    if let Some(user) = &settings.test_user {
+        redactor.add(user.password.secret());
+    }
+    let http = http_client(settings)?;
 
     // The target, its credentials and its provider states.
     let mut embedded = None;
-    let (url, token, states, target_name) = match &settings.target {
+    let mut tenant: Option<(Arc<Tenant>, Arc<Ledger>)> = None;
+    let mut pact_files: Vec<PathBuf> = pacts.iter().map(|p| p.path.clone()).collect();
+    let mut skipped = Vec::new();
+    let scratch =
+        std::env::temp_dir().join(format!("orchestrator-pact-{}", Uuid::new_v4().simple()));
+    let (url, tokens, states, target_name) = match &settings.target {
         Target::Embedded => {
-            if settings.state_change_url.is_some() {
+            if settings.state_change_url.is_some()
+                || settings.test_user.is_some()
+                || settings.client.is_some()
+            {
                 return Err(VerifyError::Flags(
-                    "`--state-change-url` needs `--base-url`: the embedded emulator sets up its own states".into(),
+                    "`--state-change-url`, `--test-user-id` and `--client-id` need `--base-url`: the embedded emulator sets up its own users and token".into(),
                 ));
             }
             // The embedded emulator accepts one random token, which the
             // request filter injects: the same path a live token takes.
             let token = settings.token.clone().unwrap_or_else(|| {
-                BearerToken::new(format!("embedded-{}", uuid::Uuid::new_v4().simple()))
+                BearerToken::new(format!("embedded-{}", Uuid::new_v4().simple()))
             });
-            redactor.add(token.secret());
             let config = EmulatorConfig {
                 tokens: vec![token.clone().into()],
                 ..settings.emulator.clone()
@@ -240,30 +454,92 @@ pub async fn run(
             let states = StateExecutor::Emulator(handle.emulator.clone());
             let name = format!("the embedded emulator at {}", handle.url());
             embedded = Some(handle);
-            (url, Some(token), states, name)
+            let tokens = TokenSource::new(
+                Credentials::Token(token),
+                http.clone(),
+                settings.retry,
+                redactor.clone(),
+            );
+            (url, Some(Arc::new(tokens)), states, name)
         }
         Target::Url(url) => {
-            probe(url, settings).await?;
-            let states = match &settings.state_change_url {
-                Some(state_url) => {
-                    StateExecutor::http(state_url.to_string(), settings.state_change_teardown, 3)
+            let credentials = credentials(settings, url)?;
+            probe(url, &http).await?;
+            let tokens = Arc::new(TokenSource::new(
+                credentials.clone(),
+                http.clone(),
+                settings.retry,
+                redactor.clone(),
+            ));
+            if let Some(state_url) = &settings.state_change_url {
+                tokens.refresh_if_needed().await?;
+                let states =
+                    StateExecutor::http(state_url.to_string(), settings.state_change_teardown, 3);
+                (url.clone(), Some(tokens), states, url.to_string())
+            } else {
+                if matches!(credentials, Credentials::None) {
+                    return Err(VerifyError::Flags(format!(
+                        "verifying {url} needs credentials to set up its users: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET); or a `--state-change-url` that sets up provider states"
+                    )));
                 }
-                None => {
-                    let _ = writeln!(
-                        progress,
-                        "note: no --state-change-url: provider states are not set up, and each interaction sends the user and passwords recorded in the pact"
-                    );
-                    StateExecutor::Recorded
+                let mode = match &settings.test_user {
+                    Some(user) => UserMode::Existing {
+                        id: user.id,
+                        password: user.password.clone(),
+                    },
+                    None => {
+                        if settings.organization_id.is_none() {
+                            return Err(VerifyError::Flags(
+                                "throwaway users are created in an organization: pass its id with `--organization-id` (UIPATH_ORGANIZATION_ID), or verify with an existing user (`--test-user-id`, `--test-user-password`)".into(),
+                            ));
+                        }
+                        UserMode::Throwaway {
+                            run_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
+                            created: Default::default(),
+                        }
+                    }
+                };
+                if let UserMode::Existing { .. } = mode
+                    && !settings.allow_lockout_risk
+                {
+                    std::fs::create_dir_all(&scratch).map_err(|e| VerifyError::Report {
+                        path: scratch.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    let (files, left_out) = without_wrong_password(&pacts, &scratch)?;
+                    pact_files = files;
+                    skipped = left_out;
                 }
-            };
-            (url.clone(), settings.token.clone(), states, url.to_string())
+                tokens.refresh_if_needed().await?;
+                let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
+                    .map_err(|e| VerifyError::Flags(e.to_string()))?;
+                let api = IdentityClient::with_http(http.clone(), base, None);
+                let the_tenant = Arc::new(Tenant::new(
+                    api,
+                    settings.organization_id,
+                    tokens.clone(),
+                    settings.retry,
+                    redactor.clone(),
+                ));
+                let ledger = Arc::new(Ledger::default());
+                let states = StateExecutor::Tenant(TenantStates::new(
+                    the_tenant.clone(),
+                    mode,
+                    settings.password_policy.clone(),
+                    redactor.clone(),
+                    ledger.clone(),
+                ));
+                tenant = Some((the_tenant, ledger));
+                (url.clone(), Some(tokens), states, url.to_string())
+            }
         }
     };
 
     let interactions: usize = pacts.iter().map(|p| p.interactions).sum();
     let _ = writeln!(
         progress,
-        "verifying {interactions} interactions from {} pact file(s) against {target_name}",
+        "verifying {} interactions from {} pact file(s) against {target_name}",
+        interactions - skipped.len(),
         pacts.len(),
     );
     let provider_name = pacts
@@ -271,12 +547,15 @@ pub async fn run(
         .map(|p| p.provider.clone())
         .unwrap_or_else(|| "uipath-identity".into());
     let provider = target::provider_info(&provider_name, &url);
-    let pact_sources = pacts
+    let pact_sources = pact_files
         .iter()
-        .map(|p| PactSource::File(p.path.to_string_lossy().into_owned()))
+        .map(|p| PactSource::File(p.to_string_lossy().into_owned()))
         .collect();
     let options = VerificationOptions {
-        request_filter: Some(Arc::new(InjectBearer::new(token))),
+        request_filter: Some(Arc::new(InjectCredentials::new(
+            tokens,
+            settings.identity_prefix,
+        ))),
         disable_ssl_verification: settings.disable_ssl_verification,
         request_timeout: settings.request_timeout.as_millis().min(u64::MAX as u128) as u64,
         coloured_output: false,
@@ -285,13 +564,18 @@ pub async fn run(
     };
     let executor = Arc::new(states);
 
-    let result = {
+    enum Ending<T> {
+        Done(T),
+        Interrupted,
+        Panicked(String),
+    }
+    let ending = {
         let _silenced = if settings.silence_library_stdout {
             quiet::SilencedStdout::new()
         } else {
             None
         };
-        verify_provider_async(
+        let verification = std::panic::AssertUnwindSafe(verify_provider_async(
             provider,
             pact_sources,
             filter,
@@ -300,15 +584,77 @@ pub async fn run(
             None,
             &executor,
             None,
-        )
-        .await
+        ))
+        .catch_unwind();
+        tokio::select! {
+            result = verification => match result {
+                Ok(r) => Ending::Done(r),
+                Err(panic) => Ending::Panicked(
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic".into()),
+                ),
+            },
+            () = shutdown => Ending::Interrupted,
+        }
     };
     if let Some(handle) = embedded {
         handle.stop().await;
     }
-    let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
+    let _ = std::fs::remove_dir_all(&scratch);
 
-    let report = Report::from_result(target_name, &result);
+    // Whatever happened, undo what was done on the tenant.
+    let mut leftovers = Vec::new();
+    if let Some((tenant, ledger)) = &tenant
+        && !ledger.is_empty()
+    {
+        let _ = writeln!(progress, "cleaning up the tenant…");
+        for (undo, reason) in sweep(tenant, ledger).await {
+            leftovers.push(redactor.scrub(&format!("{} ({reason})", undo.describe())));
+        }
+    }
+    if !leftovers.is_empty() {
+        let _ = writeln!(progress, "left on the tenant after the run:");
+        for l in &leftovers {
+            let _ = writeln!(progress, "  {l}");
+        }
+        let _ = writeln!(
+            progress,
+            "remove throwaway users with `orchestrator-pact cleanup` (same --base-url, --organization-id and credentials)"
+        );
+    }
+
+    let result = match ending {
+        Ending::Done(result) => {
+            result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?
+        }
+        Ending::Interrupted => {
+            return Err(VerifyError::Interrupted(if leftovers.is_empty() {
+                if tenant.is_some() {
+                    "; everything it created on the tenant was removed".into()
+                } else {
+                    String::new()
+                }
+            } else {
+                format!(
+                    "; {} item(s) left on the tenant (listed above)",
+                    leftovers.len()
+                )
+            }));
+        }
+        Ending::Panicked(message) => {
+            return Err(VerifyError::Library(format!(
+                "internal error (please report it): {}; the tenant was cleaned up",
+                redactor.scrub(&message)
+            )));
+        }
+    };
+
+    let mut report = Report::from_result(target_name, &result);
+    report.skipped = skipped;
+    report.leftovers = leftovers;
     if settings.verbose {
         for line in &report.library_output {
             let _ = writeln!(out, "{}", redactor.scrub(line));

@@ -1,38 +1,68 @@
 //! The one place that knows every secret of a run and scrubs text of them.
+//!
+//! A [`Redactor`] is a shared handle: the log writer, the reports and the
+//! provider-state executors hold clones of one, and a secret added by any of
+//! them (a generated password, a renewed token) is scrubbed everywhere from
+//! then on.
+
+use std::sync::{Arc, RwLock};
 
 use consumer::SecretString;
 
 /// Replaces each known secret with `***` in text bound for output.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    secrets: Vec<SecretString>,
+    secrets: Arc<RwLock<Vec<SecretString>>>,
 }
 
+/// Secrets shorter than this are not scrubbed: replacing them would mangle
+/// ordinary text, and nothing this harness generates is that short.
+pub const MIN_SECRET_LEN: usize = 4;
+
 impl Redactor {
-    /// Adds a secret to scrub; empty and very short ones are ignored, as
-    /// scrubbing them would mangle ordinary text.
-    pub fn add(&mut self, secret: &SecretString) {
-        if secret.expose().len() >= 4 && !self.secrets.contains(secret) {
-            self.secrets.push(secret.clone());
+    /// Adds a secret to scrub from now on.
+    pub fn add(&self, secret: &SecretString) {
+        if secret.expose().len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
+        if !secrets.contains(secret) {
+            secrets.push(secret.clone());
             // Longest first, so a secret containing another is scrubbed whole.
-            self.secrets
-                .sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
         }
     }
 
-    /// `text` with every known secret replaced by `***`.
+    /// Adds a plain string as a secret.
+    pub fn add_str(&self, secret: &str) {
+        self.add(&SecretString::new(secret));
+    }
+
+    /// `text` with every known secret, and its JSON-escaped form, replaced
+    /// by `***`.
     pub fn scrub(&self, text: &str) -> String {
+        let secrets = self.secrets.read().unwrap_or_else(|p| p.into_inner());
         let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.expose()) {
-                out = out.replace(secret.expose(), "***");
+        for secret in secrets.iter() {
+            let raw = secret.expose();
+            if out.contains(raw) {
+                out = out.replace(raw, "***");
+            }
+            // Inside JSON text a secret with quotes or backslashes appears
+            // escaped; inside a URL, percent-encoded.
+            let escaped = serde_json::to_string(raw).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            if escaped != raw && out.contains(escaped) {
+                out = out.replace(escaped, "***");
+            }
+            let encoded: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+            if encoded != raw && out.contains(&encoded) {
+                out = out.replace(&encoded, "***");
             }
         }
         out
     }
-}
 
-impl Redactor {
     /// Scrubs every string (keys included) of a JSON value in place.
     pub fn scrub_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
@@ -57,9 +87,18 @@ mod tests {
 
     #[test]
     fn scrubs_every_occurrence_longest_first() {
-        let mut r = Redactor::default();
-        r.add(&SecretString::new("abcd"));
-        r.add(&SecretString::new("abcdef"));
+        let r = Redactor::default();
+        r.add_str("abcd");
+        r.add_str("abcdef");
         assert_eq!(r.scrub("x abcdef y abcd z"), "x *** y *** z");
+    }
+
+    #[test]
+    fn clones_share_what_they_learn() {
+        let r = Redactor::default();
+        let clone = r.clone();
+        clone.add_str("Pa9-secret\"quote");
+        assert_eq!(r.scrub(r#"{"p":"Pa9-secret\"quote"}"#), r#"{"p":"***"}"#);
+        assert_eq!(r.scrub("p=Pa9-secret%22quote"), "p=***");
     }
 }

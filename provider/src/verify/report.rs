@@ -72,6 +72,10 @@ pub struct Report {
     pub general_errors: Vec<String>,
     /// The pact library's own report lines, for `--verbose`.
     pub library_output: Vec<String>,
+    /// Interactions left out on purpose (lockout risk), by description.
+    pub skipped: Vec<String>,
+    /// What could not be removed from the tenant (ids only).
+    pub leftovers: Vec<String>,
 }
 
 fn mismatch_lines(result: &VerificationMismatchResult) -> Status {
@@ -122,6 +126,8 @@ impl Report {
             outcomes,
             general_errors,
             library_output: result.output.clone(),
+            skipped: Vec::new(),
+            leftovers: Vec::new(),
         }
     }
 
@@ -184,8 +190,17 @@ impl Report {
                 }
             }
         }
+        for description in &self.skipped {
+            let _ = writeln!(
+                out,
+                "  SKIPPED {description}: it sends a wrong password, which counts toward lockout of the existing user (run it with --allow-lockout-risk, or use throwaway users)"
+            );
+        }
         for e in &self.general_errors {
             let _ = writeln!(out, "ERROR   {e}");
+        }
+        for l in &self.leftovers {
+            let _ = writeln!(out, "LEFT ON THE TENANT  {l}");
         }
         let verified = self.count(|s| *s == Status::Verified);
         let failed = self.count(|s| matches!(s, Status::Mismatch(_)));
@@ -197,8 +212,13 @@ impl Report {
         };
         let _ = writeln!(
             out,
-            "{} interactions: {verified} verified, {failed} failed, {errors} could not be checked: {verdict}",
-            self.outcomes.len()
+            "{} interactions: {verified} verified, {failed} failed, {errors} could not be checked{}: {verdict}",
+            self.outcomes.len(),
+            if self.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", {} skipped", self.skipped.len())
+            }
         );
         redactor.scrub(&out)
     }
@@ -318,6 +338,8 @@ impl Report {
             },
             "exitCode": verdict.exit_code(),
             "interactions": interactions,
+            "skipped": self.skipped,
+            "leftovers": self.leftovers,
             "errors": self.general_errors,
         });
         redactor.scrub_json(&mut value);

@@ -6,5 +6,6 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod serve;
+mod tenant;
 mod tenant_api;
 mod verify;

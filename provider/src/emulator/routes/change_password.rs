@@ -48,6 +48,10 @@ pub async fn change_password(
         Err(errors) => return answers::validation_problem(errors),
     };
     let new = command.new_password.as_deref().unwrap_or_default();
+    if let Some(old) = &command.old_password {
+        emulator.saw_secret(old);
+    }
+    emulator.saw_secret(new);
     let result = emulator.store.change_password(
         &user_id,
         command.old_password.as_deref(),

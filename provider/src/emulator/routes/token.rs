@@ -52,6 +52,7 @@ pub async fn token(
         .issue(id, secret, fields.get("scope").map(String::as_str))
     {
         Ok(issued) => {
+            emulator.saw_secret(&issued.access_token);
             let mut response = Json(json!({
                 "access_token": issued.access_token,
                 "expires_in": issued.expires_in,

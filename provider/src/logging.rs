@@ -1,0 +1,80 @@
+//! Logs on stderr, scrubbed of every secret the run knows, at every level
+//! (`--loglevel trace` included: the pact library logs requests whole).
+
+use std::io::{self, Write};
+
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::verify::redact::Redactor;
+
+/// Makes one [`ScrubbingWriter`] per log event.
+#[derive(Clone, Debug)]
+pub struct ScrubbingStderr {
+    redactor: Redactor,
+}
+
+impl ScrubbingStderr {
+    /// Writes to stderr through `redactor`.
+    pub fn new(redactor: Redactor) -> Self {
+        Self { redactor }
+    }
+}
+
+/// Buffers one log event and writes it, scrubbed, when dropped.
+pub struct ScrubbingWriter {
+    redactor: Redactor,
+    buffer: Vec<u8>,
+}
+
+impl Write for ScrubbingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbingWriter {
+    fn drop(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let text = self.redactor.scrub(&String::from_utf8_lossy(&self.buffer));
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+impl<'a> MakeWriter<'a> for ScrubbingStderr {
+    type Writer = ScrubbingWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubbingWriter {
+            redactor: self.redactor.clone(),
+            buffer: Vec::new(),
+        }
+    }
+}
+
+/// Replaces the panic hook with one that scrubs the message: a panic inside
+/// the harness must not print a secret either.
+pub fn install_scrubbing_panic_hook(redactor: Redactor) {
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "internal error{location}: {} (please report it)",
+            redactor.scrub(&message)
+        );
+    }));
+}

@@ -1,0 +1,338 @@
+//! A real tenant's Identity API, as the verifier uses it around the
+//! contract: credentials and token renewal, throwaway users, retries.
+//!
+//! Every call here is set-up or teardown, and is retried with backoff on
+//! 429 (honouring `Retry-After`), 502, 503, 504 and dropped connections,
+//! within a time budget and a number of attempts. The interaction under
+//! verification never goes through here: its answer is the verdict.
+
+pub mod retry;
+pub mod token;
+
+use consumer::{Answer, ClientError, IdentityClient, NewUser, Password, UserId, UserPage};
+use uuid::Uuid;
+
+pub use retry::RetryPolicy;
+pub use token::{Credentials, TokenSource};
+
+use crate::verify::redact::Redactor;
+
+/// The fixed start of every throwaway user's name, so that leftovers can be
+/// found: `orchestrator-pact-{run id}-{n}`.
+pub const USER_PREFIX: &str = "orchestrator-pact-";
+
+/// Why a call to the tenant did not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// No answer at all, after the retries.
+    #[error("{what}: no answer from {url} ({reason}){hint}")]
+    Unreachable {
+        /// What was being done.
+        what: String,
+        /// The URL (no secret in it).
+        url: String,
+        /// Why.
+        reason: String,
+        /// The next step, if one is known.
+        hint: String,
+    },
+    /// Refused by the tenant.
+    #[error("{what}: the tenant answered {status}{detail}{hint}")]
+    Refused {
+        /// What was being done.
+        what: String,
+        /// The status.
+        status: u16,
+        /// The answer's gist, scrubbed.
+        detail: String,
+        /// The next step.
+        hint: String,
+    },
+}
+
+impl TenantError {
+    /// Whether the credentials were refused (401) or lack a scope (403).
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            TenantError::Refused {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+}
+
+fn hint_for(status: u16, need_scope: &str) -> String {
+    match status {
+        401 => ". The token was refused: check `--token`/UIPATH_PAT, or `--client-id`/`--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET)".into(),
+        403 => format!(". The token lacks a scope: give the External Application (or the Personal Access Token) {need_scope}"),
+        404 => ". Check `--base-url` and `--identity-prefix` (identity_ for Automation Cloud and Suite, identity for standalone)".into(),
+        _ => String::new(),
+    }
+}
+
+fn transport_hint(error: &ClientError) -> String {
+    let text = error.to_string().to_lowercase();
+    if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        ". The TLS certificate was not accepted: fix the certificate, or pass `--insecure` for a self-signed test deployment".into()
+    } else if text.contains("dns") || text.contains("resolve") {
+        ". The host name does not resolve: check `--base-url`".into()
+    } else {
+        ". Check that the tenant is reachable from here and `--base-url` is right".into()
+    }
+}
+
+/// What happened to a user the verifier tried to delete.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted now.
+    Now,
+    /// Already gone (404).
+    AlreadyGone,
+}
+
+/// One tenant: its Identity API, the organization users are created in,
+/// the token source, and the retry policy.
+#[derive(Debug)]
+pub struct Tenant {
+    api: IdentityClient,
+    /// The organization (partition) throwaway users are created in.
+    pub organization: Option<Uuid>,
+    /// Where tokens come from.
+    pub tokens: std::sync::Arc<TokenSource>,
+    retry: RetryPolicy,
+    redactor: Redactor,
+}
+
+impl Tenant {
+    /// A tenant reached through `api` (whose token is ignored: each call uses
+    /// the token source's current token).
+    pub fn new(
+        api: IdentityClient,
+        organization: Option<Uuid>,
+        tokens: std::sync::Arc<TokenSource>,
+        retry: RetryPolicy,
+        redactor: Redactor,
+    ) -> Self {
+        Self {
+            api,
+            organization,
+            tokens,
+            retry,
+            redactor,
+        }
+    }
+
+    fn client(&self) -> IdentityClient {
+        self.api.with_token(self.tokens.current())
+    }
+
+    async fn call<F, Fut>(
+        &self,
+        what: &str,
+        url: String,
+        need_scope: &str,
+        call: F,
+    ) -> Result<Answer, TenantError>
+    where
+        F: Fn(IdentityClient) -> Fut,
+        Fut: std::future::Future<Output = Result<Answer, ClientError>>,
+    {
+        self.call_accepting(
+            what,
+            url,
+            need_scope,
+            |a| a.is_success() || a.status == 404,
+            call,
+        )
+        .await
+    }
+
+    /// Calls with retries; `accept` tells which answers are the caller's to
+    /// interpret, the others are errors.
+    async fn call_accepting<F, Fut>(
+        &self,
+        what: &str,
+        url: String,
+        need_scope: &str,
+        accept: impl Fn(&Answer) -> bool,
+        call: F,
+    ) -> Result<Answer, TenantError>
+    where
+        F: Fn(IdentityClient) -> Fut,
+        Fut: std::future::Future<Output = Result<Answer, ClientError>>,
+    {
+        self.tokens.refresh_if_needed().await?;
+        let answer = self.retry.run(|| call(self.client())).await;
+        match answer {
+            Ok(a) if accept(&a) => Ok(a),
+            Ok(a) => Err(TenantError::Refused {
+                what: what.to_owned(),
+                status: a.status,
+                detail: {
+                    let body = self.redactor.scrub(&a.body_text(300));
+                    if body.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {body}")
+                    }
+                },
+                hint: hint_for(a.status, need_scope),
+            }),
+            Err(e) => Err(TenantError::Unreachable {
+                what: what.to_owned(),
+                url,
+                hint: transport_hint(&e),
+                reason: self.redactor.scrub(&e.to_string()),
+            }),
+        }
+    }
+
+    /// The organization, or an error saying how to give it.
+    pub fn require_organization(&self) -> Result<Uuid, TenantError> {
+        self.organization.ok_or_else(|| TenantError::Refused {
+            what: "creating a throwaway user".into(),
+            status: 0,
+            detail: String::new(),
+            hint: "the organization id is needed: pass `--organization-id` or set UIPATH_ORGANIZATION_ID".into(),
+        })
+    }
+
+    /// Creates a user; its id is the caller's.
+    pub async fn create_user(&self, user: &NewUser) -> Result<(), TenantError> {
+        let url = self
+            .api
+            .base()
+            .identity_root()
+            .join("api/User")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let answer = self
+            .call(
+                "creating a throwaway user",
+                url,
+                "PM.User or PM.User.Write",
+                |c| {
+                    let user = user.clone();
+                    async move { c.create_user(&user).await }
+                },
+            )
+            .await?;
+        let refused = answer.status == 404
+            || answer
+                .json::<consumer::IdentityResult>()
+                .is_some_and(|r| !r.succeeded);
+        if refused {
+            return Err(TenantError::Refused {
+                what: format!("creating the throwaway user {}", user.user_name),
+                status: answer.status,
+                detail: format!(": {}", self.redactor.scrub(&answer.body_text(300))),
+                hint: ". If the password policy is stricter than the default, describe it with `--password-policy`".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Deletes a user; 404 counts as already deleted.
+    pub async fn delete_user(&self, id: &UserId) -> Result<Deleted, TenantError> {
+        let url = self
+            .api
+            .base()
+            .identity_root()
+            .join(&format!("api/User/{id}"))
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let answer = self
+            .call(
+                &format!("deleting the user {id}"),
+                url,
+                "PM.User or PM.User.Write",
+                |c| {
+                    let id = *id;
+                    async move { c.delete_user(&id).await }
+                },
+            )
+            .await?;
+        Ok(if answer.status == 404 {
+            Deleted::AlreadyGone
+        } else {
+            Deleted::Now
+        })
+    }
+
+    /// Changes a password back (teardown of an existing user); `Ok(false)`
+    /// when the tenant refused because `from` is not the current password,
+    /// that is, the interaction never changed it.
+    pub async fn restore_password(
+        &self,
+        id: &UserId,
+        from: &Password,
+        to: &Password,
+    ) -> Result<bool, TenantError> {
+        let url = self.api.base().change_password(id).to_string();
+        let command = consumer::ChangePassword::new(from.clone(), to.clone());
+        let never_changed = |a: &Answer| {
+            a.status == 400
+                && a.json::<consumer::IdentityResult>().is_some_and(|r| {
+                    r.errors
+                        .iter()
+                        .any(|e| e.code.as_deref() == Some("PasswordMismatch"))
+                })
+        };
+        let answer = self
+            .call_accepting(
+                &format!("restoring the password of {id}"),
+                url,
+                "PM.User or PM.User.Write",
+                |a| a.status == 200 || never_changed(a),
+                |c| {
+                    let command = command.clone();
+                    let id = *id;
+                    async move {
+                        let body = serde_json::to_value(&command).expect("two strings serialise");
+                        c.send_change_password_raw(&id, &body).await
+                    }
+                },
+            )
+            .await?;
+        Ok(answer.status == 200)
+    }
+
+    /// Every user of the organization whose name starts with `prefix`.
+    pub async fn users_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<consumer::ListedUser>, TenantError> {
+        let organization = self.require_organization()?;
+        let mut found = Vec::new();
+        let mut skip = 0u32;
+        loop {
+            let url = self.api.base().identity_root().to_string();
+            let answer = self
+                .call(
+                    "listing users",
+                    url,
+                    "PM.User or PM.User.Read",
+                    |c| async move { c.list_users(&organization, prefix, 100, skip).await },
+                )
+                .await?;
+            let page: UserPage = answer.json().unwrap_or(UserPage {
+                total_count: 0,
+                results: None,
+            });
+            let results = page.results.unwrap_or_default();
+            let n = results.len() as u32;
+            found.extend(results.into_iter().filter(|u| {
+                u.user_name
+                    .as_deref()
+                    .is_some_and(|name| name.starts_with(prefix))
+            }));
+            skip += n;
+            if n == 0 || u64::from(skip) >= page.total_count {
+                break;
+            }
+        }
+        Ok(found)
+    }
+}
