@@ -363,6 +363,10 @@ pub struct VerifyArgs {
     /// Also print the pact library's own detailed report.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+    /// Testing the harness only: panic inside the harness after this many
+    /// provider-state set-ups, to prove that the tenant is cleaned up.
+    #[arg(long = "test-panic-after-setups", value_name = "N", hide = true)]
+    pub test_panic_after_setups: Option<usize>,
 }
 
 impl VerifyArgs {
@@ -404,6 +408,7 @@ impl VerifyArgs {
         settings.junit = self.junit;
         settings.json = self.json;
         settings.verbose = self.verbose;
+        settings.test_panic_after_setups = self.test_panic_after_setups;
         settings.silence_library_stdout = true;
         Ok(settings)
     }

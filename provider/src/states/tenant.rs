@@ -131,6 +131,8 @@ pub struct TenantStates {
     policy: PasswordPolicy,
     redactor: Redactor,
     ledger: Arc<Ledger>,
+    panic_after: Option<usize>,
+    setups: AtomicUsize,
 }
 
 fn random_chars(n: usize) -> String {
@@ -156,7 +158,16 @@ impl TenantStates {
             policy,
             redactor,
             ledger,
+            panic_after: None,
+            setups: AtomicUsize::new(0),
         }
+    }
+
+    /// Testing the harness only: panic after `n` set-ups (each after its
+    /// user exists), to prove that a panic still leaves the tenant clean.
+    pub fn panicking_after(mut self, n: Option<usize>) -> Self {
+        self.panic_after = n;
+        self
     }
 
     fn password(&self) -> Password {
@@ -229,6 +240,10 @@ impl TenantStates {
             }
             UserMode::Existing { id, password } => (*id, password.clone()),
         };
+        let done = self.setups.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.panic_after.is_some_and(|n| done > n) {
+            panic!("test panic after {done} set-ups (--test-panic-after-setups)");
+        }
         let (old, new) = match state {
             KNOWN_PASSWORD => (current.clone(), self.password()),
             WRONG_OLD_PASSWORD => (self.wrong(), self.password()),

@@ -109,6 +109,8 @@ pub struct VerifySettings {
     pub emulator: EmulatorConfig,
     /// Every secret of the run, shared with the log writer.
     pub redactor: Redactor,
+    /// Testing the harness only: panic after this many tenant set-ups.
+    pub test_panic_after_setups: Option<usize>,
 }
 
 impl Default for VerifySettings {
@@ -137,6 +139,7 @@ impl Default for VerifySettings {
             silence_library_stdout: false,
             emulator: EmulatorConfig::default(),
             redactor: Redactor::default(),
+            test_panic_after_setups: None,
         }
     }
 }
@@ -522,13 +525,16 @@ pub async fn run(
                     redactor.clone(),
                 ));
                 let ledger = Arc::new(Ledger::default());
-                let states = StateExecutor::Tenant(TenantStates::new(
-                    the_tenant.clone(),
-                    mode,
-                    settings.password_policy.clone(),
-                    redactor.clone(),
-                    ledger.clone(),
-                ));
+                let states = StateExecutor::Tenant(
+                    TenantStates::new(
+                        the_tenant.clone(),
+                        mode,
+                        settings.password_policy.clone(),
+                        redactor.clone(),
+                        ledger.clone(),
+                    )
+                    .panicking_after(settings.test_panic_after_setups),
+                );
                 tenant = Some((the_tenant, ledger));
                 (url.clone(), Some(tokens), states, url.to_string())
             }

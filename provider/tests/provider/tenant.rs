@@ -259,6 +259,20 @@ async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
     assert_eq!(users(&emulator).await, before, "{run}");
 }
 
+#[tokio::test]
+async fn a_panic_inside_the_harness_still_removes_every_user() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    let run = orchestrator_pact(live_args(
+        &emulator.url(),
+        &["--test-panic-after-setups", "2"],
+    ))
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("internal error"), "{run}");
+    assert_eq!(users(&emulator).await, before, "{run}");
+}
+
 #[rstest]
 #[case::wrong_client_secret(&["--client-id", CLIENT, "--client-secret", "not-the-s3cret"], &["invalid_client", "`gate`"], "not-the-s3cret")]
 #[case::scope_not_granted(&["--client-id", "read-only", "--client-secret", "ro-s3cret-77"], &["invalid_scope", "PM.User.Write"], "ro-s3cret-77")]
