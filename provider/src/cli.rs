@@ -360,6 +360,18 @@ pub struct VerifyArgs {
         env = "PACT_VERIFIER_JSON_REPORT"
     )]
     pub json: Option<PathBuf>,
+    /// Write a Markdown summary (a table of interactions and results) here.
+    #[arg(long = "summary", value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// The job summary file of GitHub Actions: when set, the Markdown
+    /// summary is appended to it.
+    #[arg(
+        long = "github-step-summary",
+        value_name = "FILE",
+        env = "GITHUB_STEP_SUMMARY",
+        hide = true
+    )]
+    pub github_step_summary: Option<PathBuf>,
     /// Also print the pact library's own detailed report.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
@@ -408,6 +420,10 @@ impl VerifyArgs {
         settings.junit = self.junit;
         settings.json = self.json;
         settings.verbose = self.verbose;
+        settings.summary = self.summary;
+        settings.append_summary = self
+            .github_step_summary
+            .filter(|p| !p.as_os_str().is_empty());
         settings.test_panic_after_setups = self.test_panic_after_setups;
         settings.silence_library_stdout = true;
         Ok(settings)

@@ -96,6 +96,10 @@ pub struct VerifySettings {
     pub junit: Option<PathBuf>,
     /// Where to write a JSON report.
     pub json: Option<PathBuf>,
+    /// Where to write a Markdown summary.
+    pub summary: Option<PathBuf>,
+    /// A file to append the Markdown summary to (GitHub's job summary).
+    pub append_summary: Option<PathBuf>,
     /// Time-out of each request to the provider and to the state URL.
     pub request_timeout: Duration,
     /// Accept any TLS certificate.
@@ -133,6 +137,8 @@ impl Default for VerifySettings {
             filter_state: None,
             junit: None,
             json: None,
+            summary: None,
+            append_summary: None,
             request_timeout: Duration::from_secs(30),
             disable_ssl_verification: false,
             verbose: false,
@@ -674,6 +680,21 @@ pub async fn run(
         let json =
             serde_json::to_string_pretty(&report.json(&redactor)).expect("a JSON value serialises");
         write_report(path, &json)?;
+    }
+    if let Some(path) = &settings.summary {
+        write_report(path, &report.markdown(&redactor))?;
+    }
+    if let Some(path) = &settings.append_summary {
+        use std::io::Write as _;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(format!("{}\n", report.markdown(&redactor)).as_bytes()));
+        appended.map_err(|e| VerifyError::Report {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     }
     Ok(report)
 }

@@ -347,6 +347,60 @@ impl Report {
     }
 }
 
+impl Report {
+    /// A Markdown summary: the verdict, and a table of interactions and
+    /// results, for `--summary` and GitHub's job summary.
+    pub fn markdown(&self, redactor: &Redactor) -> String {
+        let cell = |t: &str| t.replace('|', "\\|").replace('\n', "<br>");
+        let verdict = match self.verdict() {
+            Verdict::Holds => "✅ the contract holds",
+            Verdict::Broken => "❌ the contract does not hold",
+            Verdict::Unchecked => "⚠️ the contract could not be checked",
+        };
+        let mut md = format!(
+            "### orchestrator-pact verify: {verdict}\n\nTarget: {}\n\n",
+            cell(&self.target)
+        );
+        md.push_str("| Interaction | Provider states | Result | Details |\n|---|---|---|---|\n");
+        for o in &self.outcomes {
+            let (result, details) = match &o.status {
+                Status::Verified => ("✅ verified", String::new()),
+                Status::Mismatch(lines) if o.pending => ("⏳ failed (pending)", lines.join("; ")),
+                Status::Mismatch(lines) => ("❌ failed", lines.join("; ")),
+                Status::Error(message) => ("⚠️ could not check", message.clone()),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {result} | {} |",
+                cell(&o.description),
+                cell(&o.states.join("; ")),
+                cell(&details)
+            );
+        }
+        for description in &self.skipped {
+            let _ = writeln!(
+                md,
+                "| {} | | ⏭️ skipped | lockout risk for an existing user |",
+                cell(description)
+            );
+        }
+        for e in &self.general_errors {
+            let _ = writeln!(
+                md,
+                "| (pact sources) | | ⚠️ could not check | {} |",
+                cell(e)
+            );
+        }
+        if !self.leftovers.is_empty() {
+            md.push_str("\nLeft on the tenant (run `orchestrator-pact cleanup`):\n\n");
+            for l in &self.leftovers {
+                let _ = writeln!(md, "- {}", cell(l));
+            }
+        }
+        redactor.scrub(&md)
+    }
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

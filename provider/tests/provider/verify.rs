@@ -175,6 +175,36 @@ async fn writes_junit_and_json_reports() {
 }
 
 #[tokio::test]
+async fn writes_a_markdown_summary_and_appends_it_to_githubs_job_summary() {
+    let dir = tempdir();
+    let summary = dir.join("summary.md");
+    let github = dir.join("step-summary.md");
+    std::fs::write(&github, "earlier step\n").unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+        .args([
+            "verify",
+            "--pacts",
+            &pacts(),
+            "--summary",
+            summary.to_str().unwrap(),
+        ])
+        .env("GITHUB_STEP_SUMMARY", &github)
+        .env("PACT_DO_NOT_TRACK", "true")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("the contract holds"), "{md}");
+    assert_eq!(md.matches("✅ verified").count(), 5, "{md}");
+    let appended = std::fs::read_to_string(&github).unwrap();
+    assert!(
+        appended.starts_with("earlier step\n") && appended.contains("| Interaction |"),
+        "{appended}"
+    );
+}
+
+#[tokio::test]
 async fn filters_interactions_by_description_and_state() {
     let by_description = orchestrator_pact([
         "verify",
