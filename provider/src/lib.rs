@@ -6,8 +6,11 @@
 //! - [`verify`]: replays pacts against a target and reports a verdict.
 //! - [`states`]: provider-state executors (embedded emulator, state URL).
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
+//! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
+//!   `can-i-deploy`, `record-deployment`.
 //! - [`run`]: runs a parsed command and returns its exit code.
 
+pub mod broker;
 pub mod cli;
 pub mod emulator;
 pub mod states;
@@ -32,14 +35,23 @@ pub const EXIT_UNCHECKED: u8 = 2;
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Verify(args) => {
+            let from_broker = args.broker.settings()?;
             let settings = args.into_settings()?;
             let mut out = std::io::stdout();
             let mut err = std::io::stderr();
-            let report = verify::run(&settings, &mut out, &mut err).await?;
+            let report = match &from_broker {
+                Some(broker) => {
+                    broker::verification::run(&settings, broker, &mut out, &mut err).await?
+                }
+                None => verify::run(&settings, &mut out, &mut err).await?,
+            };
             let _ = out.flush();
             Ok(report.verdict().exit_code())
         }
         Command::Serve(args) => serve(args).await.map(|()| EXIT_OK),
+        Command::Publish(args) => broker::commands::publish(*args).await,
+        Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args).await,
+        Command::RecordDeployment(args) => broker::commands::record_deployment(*args).await,
     }
 }
 

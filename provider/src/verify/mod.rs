@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use consumer::BearerToken;
-use pact_verifier::{FilterInfo, PactSource, VerificationOptions, verify_provider_async};
+use pact_verifier::{FilterInfo, VerificationOptions, verify_provider_async};
 use url::Url;
 
 use crate::emulator::{self, EmulatorConfig};
@@ -27,6 +27,7 @@ use crate::states::StateExecutor;
 use auth::InjectBearer;
 use redact::Redactor;
 use report::Report;
+pub use sources::PactBatch;
 use sources::{PactFile, SourceError};
 pub use target::Target;
 
@@ -207,9 +208,29 @@ pub async fn run(
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
 ) -> Result<Report, VerifyError> {
-    let filter = filter(settings)?;
+    filter(settings)?;
     let pacts: Vec<PactFile> = sources::discover(&settings.pacts)?;
-    let mut redactor = Redactor::default();
+    let batch = PactBatch::files(&pacts);
+    let (mut reports, redactor) =
+        verify_batches(settings, vec![batch], Redactor::default(), progress).await?;
+    let report = reports.pop().unwrap_or_default();
+    print_console(settings, &report, &redactor, out);
+    write_reports(settings, &report, &redactor)?;
+    Ok(report)
+}
+
+/// Sets up the target of `settings` once, verifies each batch against it
+/// with its own call of the pact library, and returns one report per batch
+/// with the redactor that knows every secret of the run (`redactor` comes
+/// in with the caller's own secrets, such as a broker token). Prints only
+/// progress.
+pub async fn verify_batches(
+    settings: &VerifySettings,
+    batches: Vec<PactBatch>,
+    mut redactor: Redactor,
+    progress: &mut (dyn Write + Send),
+) -> Result<(Vec<Report>, Redactor), VerifyError> {
+    let filter = filter(settings)?;
     if let Some(token) = &settings.token {
         redactor.add(token.secret());
     }
@@ -260,21 +281,12 @@ pub async fn run(
         }
     };
 
-    let interactions: usize = pacts.iter().map(|p| p.interactions).sum();
+    let interactions: usize = batches.iter().map(|b| b.interactions).sum();
     let _ = writeln!(
         progress,
-        "verifying {interactions} interactions from {} pact file(s) against {target_name}",
-        pacts.len(),
+        "verifying {interactions} interactions from {} pact(s) against {target_name}",
+        batches.iter().map(|b| b.pacts).sum::<usize>(),
     );
-    let provider_name = pacts
-        .first()
-        .map(|p| p.provider.clone())
-        .unwrap_or_else(|| "uipath-identity".into());
-    let provider = target::provider_info(&provider_name, &url);
-    let pact_sources = pacts
-        .iter()
-        .map(|p| PactSource::File(p.path.to_string_lossy().into_owned()))
-        .collect();
     let options = VerificationOptions {
         request_filter: Some(Arc::new(InjectBearer::new(token))),
         disable_ssl_verification: settings.disable_ssl_verification,
@@ -285,43 +297,73 @@ pub async fn run(
     };
     let executor = Arc::new(states);
 
-    let result = {
-        let _silenced = if settings.silence_library_stdout {
-            quiet::SilencedStdout::new()
-        } else {
-            None
+    let mut results = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let provider = target::provider_info(&batch.provider, &url);
+        let result = {
+            let _silenced = if settings.silence_library_stdout {
+                quiet::SilencedStdout::new()
+            } else {
+                None
+            };
+            verify_provider_async(
+                provider,
+                batch.sources,
+                filter.clone(),
+                vec![],
+                &options,
+                None,
+                &executor,
+                None,
+            )
+            .await
         };
-        verify_provider_async(
-            provider,
-            pact_sources,
-            filter,
-            vec![],
-            &options,
-            None,
-            &executor,
-            None,
-        )
-        .await
-    };
+        let failed = result.is_err();
+        results.push(result);
+        if failed {
+            break;
+        }
+    }
     if let Some(handle) = embedded {
         handle.stop().await;
     }
-    let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
+    let mut reports = Vec::with_capacity(results.len());
+    for result in results {
+        let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
+        reports.push(Report::from_result(target_name.clone(), &result));
+    }
+    Ok((reports, redactor))
+}
 
-    let report = Report::from_result(target_name, &result);
+/// Prints a report on the console: the pact library's own lines with
+/// `--verbose`, then one line per interaction and the summary.
+pub fn print_console(
+    settings: &VerifySettings,
+    report: &Report,
+    redactor: &Redactor,
+    out: &mut (dyn Write + Send),
+) {
     if settings.verbose {
         for line in &report.library_output {
             let _ = writeln!(out, "{}", redactor.scrub(line));
         }
     }
-    let _ = write!(out, "{}", report.console(&redactor));
+    let _ = write!(out, "{}", report.console(redactor));
+}
+
+/// Writes the JUnit and JSON reports `settings` asks for.
+pub fn write_reports(
+    settings: &VerifySettings,
+    report: &Report,
+    redactor: &Redactor,
+) -> Result<(), VerifyError> {
     if let Some(path) = &settings.junit {
-        write_report(path, &report.junit(&redactor))?;
+        write_report(path, &report.junit(redactor))?;
     }
     if let Some(path) = &settings.json {
         let json =
-            serde_json::to_string_pretty(&report.json(&redactor)).expect("a JSON value serialises");
+            serde_json::to_string_pretty(&report.json(redactor)).expect("a JSON value serialises");
         write_report(path, &json)?;
     }
-    Ok(report)
+    Ok(())
 }
