@@ -267,12 +267,15 @@ pub struct VerifyBrokerArgs {
     )]
     pub include_wip_pacts_since: Option<String>,
     /// Publish each pact's verification results to the broker (needs
-    /// `--provider-version`). A failure to publish fails the run (exit 2).
+    /// `--provider-version`; not with `--filter-*`, as the results of part
+    /// of a pact would speak for all of it). A failure to publish fails the
+    /// run (exit 2).
     #[arg(
         help_heading = FROM_BROKER,
         long = "publish",
         env = "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
-        requires_all = ["broker_url", "provider_version"]
+        requires_all = ["broker_url", "provider_version"],
+        conflicts_with_all = ["filter_description", "filter_state"]
     )]
     pub publish: bool,
     /// The CI build's URL, published with the results.
