@@ -427,9 +427,18 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
                 version,
             ],
         ) => {
+            // 201 when the branch version is new, 200 when it existed.
+            let existed = broker
+                .find_version(pacticipant, version)
+                .is_some_and(|v| v.branch.as_deref() == Some(*branch));
             let v = broker.version_mut(pacticipant, version);
             v.branch = Some((*branch).to_owned());
-            answer(StatusCode::OK, json!({ "name": branch, "_links": {} }))
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            answer(status, json!({ "name": branch, "_links": {} }))
         }
         ("GET", ["pacticipants", pacticipant, "versions", version]) => {
             broker.pacticipant_version(&base, pacticipant, version)

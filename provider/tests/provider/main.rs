@@ -3,6 +3,7 @@
 
 mod broker;
 mod broker_double;
+mod broker_pacts;
 mod emulator;
 mod fixtures;
 mod serve;
