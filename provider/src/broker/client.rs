@@ -671,6 +671,34 @@ mod tests {
         assert_eq!(retry_after(&headers, now), None);
     }
 
+    #[tokio::test]
+    async fn retries_a_dropped_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let server = tokio::spawn(async move {
+            // The first connection is dropped without an answer.
+            let (first, _) = listener.accept().await.unwrap();
+            drop(first);
+            let (mut second, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = second.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+            }
+            second
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}")
+                .await
+                .unwrap();
+        });
+        let mut config = BrokerConfig::new(url.clone());
+        config.retry.base_delay = Duration::from_millis(5);
+        let answer = BrokerClient::new(&config).unwrap().get(&url).await.unwrap();
+        assert_eq!(answer, serde_json::json!({"ok": true}));
+        server.await.unwrap();
+    }
+
     #[test]
     fn explains_the_error_shapes_brokers_send() {
         assert_eq!(
