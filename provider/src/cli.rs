@@ -57,6 +57,17 @@ pub enum Command {
     /// `/{org}/{tenant}/`), and Pact provider states at
     /// `POST /_pact/provider-states`. Prints its URL on stdout's first line.
     Serve(Box<ServeArgs>),
+    // --- Pact Broker commands (src/broker/) ---
+    /// Publish the pacts to a Pact Broker (or PactFlow) under a consumer
+    /// version (the git commit), its branch and build URL; exit 0, or 2 if
+    /// the broker refused them.
+    Publish(Box<crate::broker::args::PublishArgs>),
+    /// Ask the broker whether a version can be deployed to an environment:
+    /// print the matrix and the broker's reason, and exit 0 (yes), 1 (no) or
+    /// 2 (could not ask).
+    CanIDeploy(Box<crate::broker::args::CanIDeployArgs>),
+    /// Record in the broker that a version now runs in an environment.
+    RecordDeployment(Box<crate::broker::args::RecordDeploymentArgs>),
 }
 
 fn parse_token(value: &str) -> Result<BearerToken, String> {
@@ -287,8 +298,16 @@ fn parse_policy(text: &str) -> Result<PasswordPolicy, String> {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// A pact file, or a folder of them (*.json). Repeatable.
-    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
+    #[arg(
+        long = "pacts",
+        value_name = "PATH",
+        default_value = "pacts",
+        conflicts_with = "broker_url"
+    )]
     pub pacts: Vec<PathBuf>,
+    /// Pacts from a Pact Broker instead (`--broker-url`): src/broker/args.rs.
+    #[command(flatten)]
+    pub broker: crate::broker::args::VerifyBrokerArgs,
     /// The deployment and its credentials.
     #[command(flatten)]
     pub tenant: TenantArgs,

@@ -10,8 +10,11 @@
 //!   users, retries.
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
 //! - [`logging`]: logs scrubbed of secrets.
+//! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
+//!   `can-i-deploy`, `record-deployment`.
 //! - [`run`]: runs a parsed command and returns its exit code.
 
+pub mod broker;
 pub mod cli;
 pub mod emulator;
 pub mod logging;
@@ -38,15 +41,31 @@ pub const EXIT_UNCHECKED: u8 = 2;
 pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
     match command {
         Command::Verify(args) => {
+            let from_broker = args.broker.settings()?;
             let settings = args.into_settings(redactor)?;
             let mut out = std::io::stdout();
             let mut err = std::io::stderr();
-            let report = verify::run(&settings, &mut out, &mut err, shutdown_signal()).await?;
+            let report = match &from_broker {
+                Some(broker) => {
+                    broker::verification::run(
+                        &settings,
+                        broker,
+                        &mut out,
+                        &mut err,
+                        shutdown_signal(),
+                    )
+                    .await?
+                }
+                None => verify::run(&settings, &mut out, &mut err, shutdown_signal()).await?,
+            };
             let _ = out.flush();
             Ok(report.verdict().exit_code())
         }
         Command::Cleanup(args) => cleanup(*args, redactor).await,
         Command::Serve(args) => serve(*args).await.map(|()| EXIT_OK),
+        Command::Publish(args) => broker::commands::publish(*args).await,
+        Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args).await,
+        Command::RecordDeployment(args) => broker::commands::record_deployment(*args).await,
     }
 }
 

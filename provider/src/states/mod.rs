@@ -12,6 +12,7 @@ use pact_verifier::callback_executors::{
 use serde_json::Value;
 
 use crate::emulator::{Emulator, states};
+use crate::verify::redact::Redactor;
 
 pub mod tenant;
 
@@ -20,21 +21,27 @@ pub mod tenant;
 pub enum StateExecutor {
     /// The embedded emulator's store, called in process.
     Emulator(Arc<Emulator>),
-    /// A state-change URL, posted to the way the Pact CLI does.
-    Http(HttpRequestProviderStateExecutor),
+    /// A state-change URL, posted to the way the Pact CLI does; the
+    /// passwords it hands out are secrets of the run.
+    Http(HttpRequestProviderStateExecutor, Redactor),
     /// A real tenant: throwaway users or an existing user.
     Tenant(tenant::TenantStates),
 }
 
 impl StateExecutor {
-    /// Posts to `url` (set-up and teardown), retrying `retries` times.
-    pub fn http(url: String, teardown: bool, retries: u8) -> Self {
-        StateExecutor::Http(HttpRequestProviderStateExecutor {
-            state_change_url: Some(url),
-            state_change_teardown: teardown,
-            state_change_body: true,
-            retries,
-        })
+    /// Posts to `url` (set-up and teardown), retrying `retries` times;
+    /// every value it answers under a key naming a password, token or
+    /// secret is added to `redactor`.
+    pub fn http(url: String, teardown: bool, retries: u8, redactor: Redactor) -> Self {
+        StateExecutor::Http(
+            HttpRequestProviderStateExecutor {
+                state_change_url: Some(url),
+                state_change_teardown: teardown,
+                state_change_body: true,
+                retries,
+            },
+            redactor,
+        )
     }
 }
 
@@ -62,10 +69,19 @@ impl ProviderStateExecutor for StateExecutor {
                     Ok(HashMap::new())
                 }
             }
-            StateExecutor::Http(http) => {
-                Arc::new(http.clone())
+            StateExecutor::Http(http, redactor) => {
+                let values = Arc::new(http.clone())
                     .call(interaction_id, provider_state, setup, client)
-                    .await
+                    .await?;
+                for (key, value) in &values {
+                    let key = key.to_ascii_lowercase();
+                    if (key.contains("password") || key.contains("token") || key.contains("secret"))
+                        && let Some(text) = value.as_str()
+                    {
+                        redactor.add_str(text);
+                    }
+                }
+                Ok(values)
             }
             StateExecutor::Tenant(tenant) => {
                 let result = if setup {
@@ -88,7 +104,7 @@ impl ProviderStateExecutor for StateExecutor {
     fn teardown(&self) -> bool {
         match self {
             StateExecutor::Emulator(_) => true,
-            StateExecutor::Http(http) => http.state_change_teardown,
+            StateExecutor::Http(http, _) => http.state_change_teardown,
             StateExecutor::Tenant(_) => true,
         }
     }

@@ -35,6 +35,7 @@ use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource};
 use auth::InjectCredentials;
 use redact::Redactor;
 use report::Report;
+pub use sources::PactBatch;
 use sources::{PactFile, SourceError};
 pub use target::Target;
 
@@ -361,22 +362,31 @@ pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tena
     ))
 }
 
-/// Copies of `pacts` without the interactions that send a wrong password,
-/// written to `dir`; gives the copies and the descriptions left out.
+/// The sources of a batch without the interactions that send a wrong
+/// password; gives them and the descriptions left out.
 fn without_wrong_password(
-    pacts: &[PactFile],
-    dir: &std::path::Path,
-) -> Result<(Vec<PathBuf>, Vec<String>), VerifyError> {
-    let mut files = Vec::new();
+    sources: &[PactSource],
+) -> Result<(Vec<PactSource>, Vec<String>), VerifyError> {
+    let mut kept = Vec::new();
     let mut skipped = Vec::new();
-    for (i, pact) in pacts.iter().enumerate() {
-        let text = std::fs::read(&pact.path).map_err(|e| SourceError::Unreadable {
-            path: pact.path.clone(),
-            reason: e.to_string(),
-        })?;
+    for source in sources {
+        let (text, path) = match source {
+            PactSource::File(path) => (
+                std::fs::read_to_string(path).map_err(|e| SourceError::Unreadable {
+                    path: PathBuf::from(path),
+                    reason: e.to_string(),
+                })?,
+                PathBuf::from(path),
+            ),
+            PactSource::String(json) => (json.clone(), PathBuf::from("(pact from the broker)")),
+            other => {
+                kept.push(other.clone());
+                continue;
+            }
+        };
         let mut json: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| SourceError::NotAPact {
-                path: pact.path.clone(),
+            serde_json::from_str(&text).map_err(|e| SourceError::NotAPact {
+                path: path.clone(),
                 reason: e.to_string(),
             })?;
         if let Some(interactions) = json.get_mut("interactions").and_then(|v| v.as_array_mut()) {
@@ -395,14 +405,9 @@ fn without_wrong_password(
                 !risky
             });
         }
-        let copy = dir.join(format!("{i}.json"));
-        std::fs::write(&copy, json.to_string()).map_err(|e| VerifyError::Report {
-            path: copy.clone(),
-            reason: e.to_string(),
-        })?;
-        files.push(copy);
+        kept.push(PactSource::String(json.to_string()));
     }
-    Ok((files, skipped))
+    Ok((kept, skipped))
 }
 
 /// Verifies every pact of `settings` and reports on `out` (the console
@@ -416,8 +421,29 @@ pub async fn run(
     progress: &mut (dyn Write + Send),
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<Report, VerifyError> {
-    let filter = filter(settings)?;
+    filter(settings)?;
     let pacts: Vec<PactFile> = sources::discover(&settings.pacts)?;
+    let batch = PactBatch::files(&pacts);
+    let (mut reports, redactor) = verify_batches(settings, vec![batch], progress, shutdown).await?;
+    let report = reports.pop().unwrap_or_default();
+    print_console(settings, &report, &redactor, out);
+    write_reports(settings, &report, &redactor)?;
+    Ok(report)
+}
+
+/// Sets up the target of `settings` once, verifies each batch against it
+/// with its own call of the pact library, and returns one report per batch
+/// with the run's redactor (`settings.redactor`, which by then knows every
+/// secret of the run). Prints only progress. Stops when `shutdown`
+/// completes; cleans the tenant up in every case.
+pub async fn verify_batches(
+    settings: &VerifySettings,
+    batches: Vec<PactBatch>,
+    progress: &mut (dyn Write + Send),
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(Vec<Report>, Redactor), VerifyError> {
+    let filter = filter(settings)?;
+    let mut batches = batches;
     let redactor = settings.redactor.clone();
     if let Some(token) = &settings.token {
         redactor.add(token.secret());
@@ -433,10 +459,7 @@ pub async fn run(
     // The target, its credentials and its provider states.
     let mut embedded = None;
     let mut tenant: Option<(Arc<Tenant>, Arc<Ledger>)> = None;
-    let mut pact_files: Vec<PathBuf> = pacts.iter().map(|p| p.path.clone()).collect();
     let mut skipped = Vec::new();
-    let scratch =
-        std::env::temp_dir().join(format!("orchestrator-pact-{}", Uuid::new_v4().simple()));
     let (url, tokens, states, target_name) = match &settings.target {
         Target::Embedded => {
             if settings.state_change_url.is_some()
@@ -482,8 +505,12 @@ pub async fn run(
             ));
             if let Some(state_url) = &settings.state_change_url {
                 tokens.refresh_if_needed().await?;
-                let states =
-                    StateExecutor::http(state_url.to_string(), settings.state_change_teardown, 3);
+                let states = StateExecutor::http(
+                    state_url.to_string(),
+                    settings.state_change_teardown,
+                    3,
+                    redactor.clone(),
+                );
                 (url.clone(), Some(tokens), states, url.to_string())
             } else {
                 if matches!(credentials, Credentials::None) {
@@ -511,13 +538,12 @@ pub async fn run(
                 if let UserMode::Existing { .. } = mode
                     && !settings.allow_lockout_risk
                 {
-                    std::fs::create_dir_all(&scratch).map_err(|e| VerifyError::Report {
-                        path: scratch.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    let (files, left_out) = without_wrong_password(&pacts, &scratch)?;
-                    pact_files = files;
-                    skipped = left_out;
+                    for batch in &mut batches {
+                        let (sources, left_out) = without_wrong_password(&batch.sources)?;
+                        batch.interactions -= left_out.len();
+                        batch.sources = sources;
+                        skipped.extend(left_out);
+                    }
                 }
                 tokens.refresh_if_needed().await?;
                 let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
@@ -547,22 +573,12 @@ pub async fn run(
         }
     };
 
-    let interactions: usize = pacts.iter().map(|p| p.interactions).sum();
+    let interactions: usize = batches.iter().map(|b| b.interactions).sum();
     let _ = writeln!(
         progress,
-        "verifying {} interactions from {} pact file(s) against {target_name}",
-        interactions - skipped.len(),
-        pacts.len(),
+        "verifying {interactions} interactions from {} pact(s) against {target_name}",
+        batches.iter().map(|b| b.pacts).sum::<usize>(),
     );
-    let provider_name = pacts
-        .first()
-        .map(|p| p.provider.clone())
-        .unwrap_or_else(|| "uipath-identity".into());
-    let provider = target::provider_info(&provider_name, &url);
-    let pact_sources = pact_files
-        .iter()
-        .map(|p| PactSource::File(p.to_string_lossy().into_owned()))
-        .collect();
     let options = VerificationOptions {
         request_filter: Some(Arc::new(InjectCredentials::new(
             tokens,
@@ -587,16 +603,29 @@ pub async fn run(
         } else {
             None
         };
-        let verification = std::panic::AssertUnwindSafe(verify_provider_async(
-            provider,
-            pact_sources,
-            filter,
-            vec![],
-            &options,
-            None,
-            &executor,
-            None,
-        ))
+        let verification = std::panic::AssertUnwindSafe(async {
+            let mut results = Vec::with_capacity(batches.len());
+            for batch in batches {
+                let provider = target::provider_info(&batch.provider, &url);
+                let result = verify_provider_async(
+                    provider,
+                    batch.sources,
+                    filter.clone(),
+                    vec![],
+                    &options,
+                    None,
+                    &executor,
+                    None,
+                )
+                .await;
+                let failed = result.is_err();
+                results.push(result);
+                if failed {
+                    break;
+                }
+            }
+            results
+        })
         .catch_unwind();
         tokio::select! {
             result = verification => match result {
@@ -615,7 +644,6 @@ pub async fn run(
     if let Some(handle) = embedded {
         handle.stop().await;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
 
     // Whatever happened, undo what was done on the tenant.
     let mut leftovers = Vec::new();
@@ -638,10 +666,8 @@ pub async fn run(
         );
     }
 
-    let result = match ending {
-        Ending::Done(result) => {
-            result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?
-        }
+    let results = match ending {
+        Ending::Done(results) => results,
         Ending::Interrupted => {
             return Err(VerifyError::Interrupted(if leftovers.is_empty() {
                 if tenant.is_some() {
@@ -664,25 +690,50 @@ pub async fn run(
         }
     };
 
-    let mut report = Report::from_result(target_name, &result);
-    report.skipped = skipped;
-    report.leftovers = leftovers;
+    let mut reports = Vec::with_capacity(results.len());
+    for result in results {
+        let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
+        reports.push(Report::from_result(target_name.clone(), &result));
+    }
+    if let Some(first) = reports.first_mut() {
+        first.skipped = skipped;
+        first.leftovers = leftovers;
+    }
+    Ok((reports, redactor))
+}
+
+/// Prints a report on the console: the pact library's own lines with
+/// `--verbose`, then one line per interaction and the summary.
+pub fn print_console(
+    settings: &VerifySettings,
+    report: &Report,
+    redactor: &Redactor,
+    out: &mut (dyn Write + Send),
+) {
     if settings.verbose {
         for line in &report.library_output {
             let _ = writeln!(out, "{}", redactor.scrub(line));
         }
     }
-    let _ = write!(out, "{}", report.console(&redactor));
+    let _ = write!(out, "{}", report.console(redactor));
+}
+
+/// Writes the JUnit, JSON and Markdown reports `settings` asks for.
+pub fn write_reports(
+    settings: &VerifySettings,
+    report: &Report,
+    redactor: &Redactor,
+) -> Result<(), VerifyError> {
     if let Some(path) = &settings.junit {
-        write_report(path, &report.junit(&redactor))?;
+        write_report(path, &report.junit(redactor))?;
     }
     if let Some(path) = &settings.json {
         let json =
-            serde_json::to_string_pretty(&report.json(&redactor)).expect("a JSON value serialises");
+            serde_json::to_string_pretty(&report.json(redactor)).expect("a JSON value serialises");
         write_report(path, &json)?;
     }
     if let Some(path) = &settings.summary {
-        write_report(path, &report.markdown(&redactor))?;
+        write_report(path, &report.markdown(redactor))?;
     }
     if let Some(path) = &settings.append_summary {
         use std::io::Write as _;
@@ -690,11 +741,11 @@ pub async fn run(
             .create(true)
             .append(true)
             .open(path)
-            .and_then(|mut f| f.write_all(format!("{}\n", report.markdown(&redactor)).as_bytes()));
+            .and_then(|mut f| f.write_all(format!("{}\n", report.markdown(redactor)).as_bytes()));
         appended.map_err(|e| VerifyError::Report {
             path: path.clone(),
             reason: e.to_string(),
         })?;
     }
-    Ok(report)
+    Ok(())
 }

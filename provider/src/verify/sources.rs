@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use pact_verifier::PactSource;
 use serde_json::Value;
 
 /// A pact file that parsed and names its consumer and provider.
@@ -15,6 +16,39 @@ pub struct PactFile {
     pub provider: String,
     /// How many interactions it holds.
     pub interactions: usize,
+}
+
+/// One group of pacts verified by one call of the pact library: the local
+/// pact files together, or one pact fetched from a broker (so that each
+/// broker pact's results, pending flag and publication link stay together).
+#[derive(Clone, Debug)]
+pub struct PactBatch {
+    /// The provider's name, as the pacts give it.
+    pub provider: String,
+    /// The pacts themselves.
+    pub sources: Vec<PactSource>,
+    /// How many pacts they are.
+    pub pacts: usize,
+    /// How many interactions they hold.
+    pub interactions: usize,
+}
+
+impl PactBatch {
+    /// The local pact files, verified together.
+    pub fn files(pacts: &[PactFile]) -> Self {
+        Self {
+            provider: pacts
+                .first()
+                .map(|p| p.provider.clone())
+                .unwrap_or_else(|| "uipath-identity".into()),
+            sources: pacts
+                .iter()
+                .map(|p| PactSource::File(p.path.to_string_lossy().into_owned()))
+                .collect(),
+            pacts: pacts.len(),
+            interactions: pacts.iter().map(|p| p.interactions).sum(),
+        }
+    }
 }
 
 /// Why the pacts could not be read.

@@ -47,15 +47,22 @@ where
     S: AsRef<str>,
 {
     let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    command
         .args(&args)
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env("PACT_DO_NOT_TRACK", "true")
         .env_remove("UIPATH_PAT")
-        .env_remove("ORCHESTRATOR_PACT_BASE_URL")
-        .output()
-        .await
-        .expect("the binary runs");
+        .env_remove("ORCHESTRATOR_PACT_BASE_URL");
+    // A pipeline's broker variables (PACT_BROKER_BASE_URL would turn
+    // `verify` into a broker verification) must not reach these runs.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("PACT_BROKER_") || name.starts_with("PACT_PROVIDER_") {
+            command.env_remove(&*name);
+        }
+    }
+    let output = command.output().await.expect("the binary runs");
     Run {
         args,
         code: output.status.code().unwrap_or(-1),

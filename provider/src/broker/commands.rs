@@ -1,0 +1,41 @@
+//! The broker commands at the binary's edge: flags → settings → run → exit
+//! code. The only place here that reads the process environment (for the CI
+//! system's variables) and runs `git`.
+
+use std::io::Write;
+
+use super::args::{CanIDeployArgs, PublishArgs, RecordDeploymentArgs};
+use super::{ci_env, deployments, matrix, publish};
+use crate::EXIT_OK;
+
+/// `orchestrator-pact publish`.
+pub async fn publish(args: PublishArgs) -> anyhow::Result<u8> {
+    let env: ci_env::Env = std::env::vars().collect();
+    let build = ci_env::build_info(&env, &ci_env::run_git);
+    if let Some(ci) = build.ci {
+        eprintln!("running in {ci}: the commit, branch and build URL come from its variables");
+    }
+    let settings = args.into_settings(&build)?;
+    let mut out = std::io::stdout();
+    publish::publish(&settings, &mut out).await?;
+    let _ = out.flush();
+    Ok(EXIT_OK)
+}
+
+/// `orchestrator-pact can-i-deploy`: 0 deployable, 1 not.
+pub async fn can_i_deploy(args: CanIDeployArgs) -> anyhow::Result<u8> {
+    let settings = args.into_settings()?;
+    let mut out = std::io::stdout();
+    let code = matrix::can_i_deploy(&settings, &mut out, &mut std::io::stderr()).await?;
+    let _ = out.flush();
+    Ok(code)
+}
+
+/// `orchestrator-pact record-deployment`.
+pub async fn record_deployment(args: RecordDeploymentArgs) -> anyhow::Result<u8> {
+    let settings = args.into_settings()?;
+    let mut out = std::io::stdout();
+    deployments::record_deployment(&settings, &mut out).await?;
+    let _ = out.flush();
+    Ok(EXIT_OK)
+}

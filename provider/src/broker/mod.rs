@@ -1,0 +1,35 @@
+//! Sharing pacts through a Pact Broker (or PactFlow): the consumer's build
+//! publishes its pacts, a tenant's verification fetches the ones the broker
+//! selects and publishes its results back, and every deploy asks the
+//! broker's matrix whether it is safe.
+//!
+//! Hand-written over reqwest: the official `pact-broker-cli` crate would
+//! bring hundreds of crates, OpenSSL built from source and a runtime of its
+//! own; pact_verifier's own broker support cannot redact results and only
+//! logs a failed publication.
+//!
+//! # Layout
+//! - [`client`]: [`BrokerClient`](client::BrokerClient): base URL, auth,
+//!   the HAL index, retries with back-off, typed errors.
+//! - [`hal`]: links, lists of named links, URI templates.
+//! - [`publish`]: the `publish` command, `POST /contracts/publish`.
+//! - [`verification`]: what `verify --broker-url` adds: pacts for
+//!   verification, pending and WIP pacts, publishing results.
+//! - [`matrix`]: the `can-i-deploy` command.
+//! - [`deployments`]: the `record-deployment` command.
+//! - [`ci_env`]: commit, branch and build URL from the CI system or git.
+//! - [`notices`]: the broker's explanations, printed as they come.
+//! - [`args`]: the commands' flags; [`commands`]: the binary's edge.
+
+pub mod args;
+pub mod ci_env;
+pub mod client;
+pub mod commands;
+pub mod deployments;
+pub mod hal;
+pub mod matrix;
+pub mod notices;
+pub mod publish;
+pub mod verification;
+
+pub use client::{BrokerAuth, BrokerClient, BrokerConfig, BrokerError, RetryPolicy};
