@@ -4,12 +4,14 @@
 //! # Layout
 //! - [`cli`]: the command line, parsed into plain settings.
 //! - [`verify`]: replays pacts against a target and reports a verdict.
+//! - [`spec`]: checks pacts against the API's OpenAPI document (`check-spec`).
 //! - [`states`]: provider-state executors (embedded emulator, state URL).
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
 //! - [`run`]: runs a parsed command and returns its exit code.
 
 pub mod cli;
 pub mod emulator;
+pub mod spec;
 pub mod states;
 pub mod verify;
 
@@ -40,6 +42,13 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             Ok(report.verdict().exit_code())
         }
         Command::Serve(args) => serve(args).await.map(|()| EXIT_OK),
+        Command::CheckSpec(args) => {
+            let settings = args.into_settings()?;
+            let mut out = std::io::stdout();
+            let report = spec::run(&settings, &mut out).await?;
+            let _ = out.flush();
+            Ok(report.exit_code())
+        }
     }
 }
 
