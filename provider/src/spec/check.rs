@@ -167,13 +167,21 @@ pub fn check(
     };
     let rest = if rest.is_empty() { "/" } else { rest };
 
-    let matches: Vec<(usize, Vec<(String, String)>, usize)> = doc
+    let matches: Vec<PathMatch> = doc
         .operations
         .iter()
         .enumerate()
-        .filter_map(|(i, op)| match_template(&op.path, rest).map(|(p, lit)| (i, p, lit)))
+        .filter_map(|(operation, op)| {
+            match_template(&op.path, rest).map(|(values, literals)| PathMatch {
+                operation,
+                values,
+                literals,
+            })
+        })
         .collect();
-    let Some(best) = matches.iter().map(|m| m.2).max() else {
+    // The most literal template wins: `/api/User/BulkCreate` over
+    // `/api/User/{userId}`.
+    let Some(best) = matches.iter().map(|m| m.literals).max() else {
         out.find(
             Check::PathUnknown,
             format!(
@@ -182,17 +190,15 @@ pub fn check(
         );
         return Ok(out);
     };
-    let candidates: Vec<&(usize, Vec<(String, String)>, usize)> =
-        matches.iter().filter(|m| m.2 == best).collect();
-    let Some((index, path_values, _)) = candidates
+    let candidates: Vec<&PathMatch> = matches.iter().filter(|m| m.literals == best).collect();
+    let Some(matched) = candidates
         .iter()
-        .find(|(i, _, _)| doc.operations[*i].method == interaction.method)
-        .copied()
+        .find(|m| doc.operations[m.operation].method == interaction.method)
     else {
-        let template = &doc.operations[candidates[0].0].path;
+        let template = &doc.operations[candidates[0].operation].path;
         let mut methods: Vec<&str> = candidates
             .iter()
-            .map(|(i, _, _)| doc.operations[*i].method.as_str())
+            .map(|m| doc.operations[m.operation].method.as_str())
             .collect();
         methods.sort_unstable();
         methods.dedup();
@@ -206,8 +212,9 @@ pub fn check(
         );
         return Ok(out);
     };
-    out.operation = Some(*index);
-    let op = &doc.operations[*index];
+    out.operation = Some(matched.operation);
+    let op = &doc.operations[matched.operation];
+    let path_values = &matched.values;
 
     check_parameters(&validator, op, interaction, path_values, &mut out)?;
     check_security(doc, op, interaction, &mut out);
@@ -219,6 +226,16 @@ pub fn check(
         &mut out,
     )?;
     Ok(out)
+}
+
+/// An operation whose path template matches the request's path.
+struct PathMatch {
+    /// Its index in the document's operations.
+    operation: usize,
+    /// The path parameters' raw values.
+    values: Vec<(String, String)>,
+    /// How many segments matched literally.
+    literals: usize,
 }
 
 /// Matches a concrete path against a template: the path parameters' raw

@@ -158,7 +158,7 @@ impl Report {
         for id in &self.unused_divergences {
             let _ = writeln!(
                 out,
-                "note: the known divergence `{id}` explained nothing here; if the spec now declares it, remove it from the list"
+                "note: the known divergence `{id}` explained nothing in these pacts (if the spec now declares it, remove its entry)"
             );
         }
         let count = |v: Verdict| self.all().filter(|i| i.verdict() == v).count();
@@ -166,7 +166,8 @@ impl Report {
         let skipped: usize = self.pacts.iter().map(|p| p.skipped.len()).sum();
         let _ = write!(
             out,
-            "{total} interactions: {} compatible, {} compatible with known divergences (warnings), {} incompatible",
+            "{total} interaction{}: {} compatible, {} compatible with known divergences (warnings), {} incompatible",
+            if total == 1 { "" } else { "s" },
             count(Verdict::Compatible),
             count(Verdict::Warned),
             count(Verdict::Incompatible),

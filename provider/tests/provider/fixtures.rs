@@ -53,6 +53,7 @@ where
         .env("PACT_DO_NOT_TRACK", "true")
         .env_remove("UIPATH_PAT")
         .env_remove("ORCHESTRATOR_PACT_BASE_URL")
+        .env_remove("ORCHESTRATOR_PACT_SPEC")
         .output()
         .await
         .expect("the binary runs");

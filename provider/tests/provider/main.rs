@@ -4,4 +4,5 @@
 mod emulator;
 mod fixtures;
 mod serve;
+mod spec;
 mod verify;
