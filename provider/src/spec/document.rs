@@ -456,9 +456,15 @@ fn normalise(root: Value, origin: &str) -> Result<Document, SpecError> {
 /// The path part of a `servers` URL, absolute (`https://host/identity_`)
 /// or relative (`/identity_`).
 fn server_path(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(parsed) => parsed.path().to_owned(),
-        Err(_) => url.split(['?', '#']).next().unwrap_or("").to_owned(),
+    if let Ok(parsed) = Url::parse(url) {
+        return parsed.path().to_owned();
+    }
+    // Relative, or with `{variables}` a URL parser refuses: the part after
+    // the host.
+    let url = url.split(['?', '#']).next().unwrap_or("");
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]).to_owned(),
+        None => url.to_owned(),
     }
 }
 

@@ -36,16 +36,27 @@ fn pacts() -> String {
     pacts_dir().to_string_lossy().into_owned()
 }
 
-/// A fresh directory under the system's temporary one.
-fn scratch_dir() -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "orchestrator-pact-spec-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the system's temporary one, removed when
+/// dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "orchestrator-pact-spec-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -56,7 +67,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// The committed pact with only the interaction `description`, changed by
 /// `breaks`, written to a scratch file.
-fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> String {
+fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> (Scratch, String) {
     let text = std::fs::read_to_string(pacts_dir().join("automation-client-uipath-identity.json"))
         .expect("the committed pact");
     let mut pact: Value = serde_json::from_str(&text).unwrap();
@@ -64,7 +75,9 @@ fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> String {
     interactions.retain(|i| i["description"] == description);
     assert_eq!(interactions.len(), 1, "the pact has `{description}`");
     breaks(&mut interactions[0]);
-    write(&scratch_dir(), "broken.json", &pact.to_string())
+    let dir = Scratch::new();
+    let path = write(&dir.0, "broken.json", &pact.to_string());
+    (dir, path)
 }
 
 async fn check_spec(spec: &str, pacts: &str, more: &[&str]) -> Run {
@@ -130,8 +143,8 @@ async fn the_401_without_a_token_is_accepted_with_a_note_saying_why() {
 
 #[tokio::test]
 async fn without_the_divergence_list_the_divergences_are_errors() {
-    let dir = scratch_dir();
-    let empty = write(&dir, "none.toml", "");
+    let dir = Scratch::new();
+    let empty = write(&dir.0, "none.toml", "");
     let run = check_spec(&openapi_3(), &pacts(), &["--divergences", &empty]).await;
     assert_eq!(run.code, 1, "{run}");
     assert!(
@@ -263,7 +276,7 @@ async fn a_pact_broken_on_purpose_is_incompatible_and_the_finding_is_named(
     #[case] finding: &str,
     #[values(openapi_3(), swagger_2())] spec: String,
 ) {
-    let pact = broken_pact(description, breaks);
+    let (_dir, pact) = broken_pact(description, breaks);
     let run = check_spec(&spec, &pact, &[]).await;
     assert_eq!(run.code, 1, "{run}");
     assert!(
@@ -308,8 +321,8 @@ async fn a_path_without_the_identity_prefix_given_is_a_finding() {
 
 #[tokio::test]
 async fn the_json_report_names_each_finding_and_what_excused_it() {
-    let dir = scratch_dir();
-    let report = dir.join("report.json");
+    let dir = Scratch::new();
+    let report = dir.0.join("report.json");
     let run = check_spec(
         &openapi_3(),
         &pacts(),
@@ -392,7 +405,8 @@ async fn an_unusable_spec_exits_2_and_names_the_problem(
     #[case] text: &str,
     #[case] message: &str,
 ) {
-    let spec = write(&scratch_dir(), name, text);
+    let dir = Scratch::new();
+    let spec = write(&dir.0, name, text);
     let run = check_spec(&spec, &pacts(), &[]).await;
     assert_eq!(run.code, 2, "{run}");
     assert!(
