@@ -23,7 +23,6 @@ use std::time::Duration;
 use consumer::IdentityPrefix;
 
 use crate::verify::sources::{self, SourceError};
-use check::Check;
 use divergences::Divergences;
 pub use document::SpecSource;
 use report::{InteractionReport, PactReport, Report, Warning};
@@ -240,9 +239,4 @@ pub async fn run(settings: &CheckSpecSettings, out: &mut dyn Write) -> Result<Re
         })?;
     }
     Ok(report)
-}
-
-/// The checks' names, for `--help` and messages.
-pub fn check_names() -> String {
-    Check::ALL.map(Check::as_str).join(", ")
 }
