@@ -14,6 +14,7 @@ use crate::emulator::config::{ClientSpec, ConfigFile, SeedUser, StaticToken};
 use crate::emulator::faults::FaultRule;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::{Deviation, EmulatorConfig};
+use crate::spec::{CheckSpecSettings, SpecSource};
 use crate::tenant::RetryPolicy;
 use crate::verify::redact::Redactor;
 use crate::verify::{ClientCredentials, Target, TestUser, VerifySettings};
@@ -68,6 +69,14 @@ pub enum Command {
     CanIDeploy(Box<crate::broker::args::CanIDeployArgs>),
     /// Record in the broker that a version now runs in an environment.
     RecordDeployment(Box<crate::broker::args::RecordDeploymentArgs>),
+    /// Check the pacts against the Identity API's own OpenAPI (or Swagger
+    /// 2.0) document, offline and without credentials: path, method, path
+    /// parameters, security, request body, response status and response
+    /// body of every interaction. Prints one line per interaction and
+    /// finding; known divergences (`spec-divergences.toml`) print as
+    /// warnings. Exits 0 (compatible), 1 (incompatible) or 2 (could not
+    /// check: unreadable spec, bad URL, bad pacts).
+    CheckSpec(Box<CheckSpecArgs>),
 }
 
 fn parse_token(value: &str) -> Result<BearerToken, String> {
@@ -650,5 +659,57 @@ impl ServeArgs {
         }
         config.deviation = self.deviate;
         Ok((config, self.port.or(file.port).unwrap_or(0)))
+    }
+}
+
+/// `orchestrator-pact check-spec`.
+#[derive(Debug, Args)]
+pub struct CheckSpecArgs {
+    /// The Identity API's OpenAPI 3.0 or Swagger 2.0 document, YAML or
+    /// JSON: a file, or an http(s) URL such as a tenant's
+    /// `https://cloud.uipath.com/{org}/identity_/swagger/external/swagger.json`.
+    #[arg(long = "spec", value_name = "FILE|URL", env = "ORCHESTRATOR_PACT_SPEC")]
+    pub spec: Option<String>,
+    /// A pact file, or a folder of them (*.json). Repeatable.
+    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
+    pub pacts: Vec<PathBuf>,
+    /// The first segment of the pacts' paths, which the spec's paths are
+    /// relative to: `identity_` (Automation Cloud, Automation Suite) or
+    /// `identity` (standalone). A path that does not start with it is a
+    /// finding.
+    #[arg(
+        long = "identity-prefix",
+        value_name = "PREFIX",
+        default_value = "identity_"
+    )]
+    pub identity_prefix: String,
+    /// A list of known divergences to use instead of the built-in
+    /// `spec-divergences.toml`; an empty file excuses nothing.
+    #[arg(long = "divergences", value_name = "FILE")]
+    pub divergences: Option<PathBuf>,
+    /// Also write the findings as JSON here.
+    #[arg(short = 'j', long = "json", value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Time-out of fetching `--spec URL`, in milliseconds.
+    #[arg(long = "request-timeout", value_name = "MS", default_value = "30000", value_parser = parse_millis)]
+    pub request_timeout: Duration,
+}
+
+impl CheckSpecArgs {
+    /// Checks the flags and turns them into settings.
+    pub fn into_settings(self) -> anyhow::Result<CheckSpecSettings> {
+        let Some(spec) = self.spec.as_deref() else {
+            bail!(
+                "no OpenAPI document to check against: pass `--spec FILE|URL` (a tenant serves it at `https://{{host}}/{{org}}/identity_/swagger/external/swagger.json`) or set ORCHESTRATOR_PACT_SPEC"
+            );
+        };
+        Ok(CheckSpecSettings {
+            spec: SpecSource::parse(spec)?,
+            pacts: self.pacts,
+            prefix: self.identity_prefix.parse()?,
+            divergences: self.divergences,
+            json: self.json,
+            request_timeout: self.request_timeout,
+        })
     }
 }

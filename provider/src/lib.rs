@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`cli`]: the command line, parsed into plain settings.
 //! - [`verify`]: replays pacts against a target and reports a verdict.
+//! - [`spec`]: checks pacts against the API's OpenAPI document (`check-spec`).
 //! - [`states`]: provider-state executors (embedded emulator, state URL,
 //!   a real tenant with throwaway users or an existing user).
 //! - [`tenant`]: a real tenant's Identity API around the contract: tokens,
@@ -18,6 +19,7 @@ pub mod broker;
 pub mod cli;
 pub mod emulator;
 pub mod logging;
+pub mod spec;
 pub mod states;
 pub mod tenant;
 pub mod verify;
@@ -66,6 +68,13 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
         Command::Publish(args) => broker::commands::publish(*args).await,
         Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args).await,
         Command::RecordDeployment(args) => broker::commands::record_deployment(*args).await,
+        Command::CheckSpec(args) => {
+            let settings = args.into_settings()?;
+            let mut out = std::io::stdout();
+            let report = spec::run(&settings, &mut out).await?;
+            let _ = out.flush();
+            Ok(report.exit_code())
+        }
     }
 }
 

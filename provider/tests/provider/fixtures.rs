@@ -53,12 +53,16 @@ where
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env("PACT_DO_NOT_TRACK", "true")
         .env_remove("UIPATH_PAT")
-        .env_remove("ORCHESTRATOR_PACT_BASE_URL");
+        .env_remove("ORCHESTRATOR_PACT_BASE_URL")
+        .env_remove("ORCHESTRATOR_PACT_SPEC");
     // A pipeline's broker variables (PACT_BROKER_BASE_URL would turn
     // `verify` into a broker verification) must not reach these runs.
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        if name.starts_with("PACT_BROKER_") || name.starts_with("PACT_PROVIDER_") {
+        if name.starts_with("PACT_BROKER_")
+            || name.starts_with("PACT_PROVIDER_")
+            || name.starts_with("UIPATH_")
+        {
             command.env_remove(&*name);
         }
     }

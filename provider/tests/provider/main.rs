@@ -9,6 +9,7 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod serve;
+mod spec;
 mod tenant;
 mod tenant_api;
 mod verify;
