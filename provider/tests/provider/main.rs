@@ -8,6 +8,7 @@ mod concurrency;
 mod emulator;
 mod fixtures;
 mod fuzz;
+mod gate;
 mod serve;
 mod spec;
 mod tenant;
