@@ -59,18 +59,27 @@ pub enum ClientError {
     },
 }
 
+/// An error and its causes on one line, each cause once: reqwest's own
+/// message hides the reason (refused, certificate, DNS) in its sources.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 impl ClientError {
     pub(crate) fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
-        let mut reason = source.to_string();
-        let mut cause = std::error::Error::source(&source);
-        while let Some(c) = cause {
-            reason.push_str(": ");
-            reason.push_str(&c.to_string());
-            cause = c.source();
-        }
         ClientError::Transport {
             url: url.to_string(),
-            reason,
+            reason: error_chain(&source),
             source,
         }
     }

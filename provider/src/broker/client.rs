@@ -4,6 +4,7 @@
 //! follows: 5xx, 408, 429 and dropped connections are retried with
 //! exponential back-off, honouring `Retry-After`.
 
+use consumer::client::error_chain;
 use std::time::{Duration, SystemTime};
 
 use consumer::{BearerToken, SecretString};
@@ -576,20 +577,6 @@ fn truncate(text: &str, max: usize) -> String {
     } else {
         text.to_owned()
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 #[cfg(test)]

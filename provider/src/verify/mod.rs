@@ -12,6 +12,7 @@ pub mod report;
 pub mod sources;
 pub mod target;
 
+use consumer::client::error_chain;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -237,20 +238,6 @@ fn filter(settings: &VerifySettings) -> Result<FilterInfo, VerifyError> {
             (Some(d), Some(s)) => FilterInfo::DescriptionAndState(d, s),
         },
     )
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 /// An HTTP client for the tenant's set-up calls, with the run's TLS and

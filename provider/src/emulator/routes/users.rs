@@ -49,25 +49,29 @@ pub fn user_dto(user: &User) -> Value {
     })
 }
 
+/// The steps ASP.NET takes before a write action runs: authorization (a
+/// write scope), the content type, the body limit, model binding.
+async fn write_command(
+    emulator: &Emulator,
+    headers: &HeaderMap,
+    body: Body,
+    shape: &binding::CommandShape,
+) -> Result<binding::Bound, Response> {
+    auth::authorize(emulator, headers, Access::Write)?;
+    binding::require_json(headers)?;
+    let bytes = read_body(emulator, headers, body).await?;
+    binding::bind_command(&bytes, shape).map_err(answers::validation_problem)
+}
+
 /// `POST …/api/User`: creates a user from a `CreateUserCommand`.
 pub async fn create(
     State(emulator): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(refusal) = auth::authorize(&emulator, &headers, Access::Write) {
-        return refusal;
-    }
-    if let Err(refusal) = binding::require_json(&headers) {
-        return refusal;
-    }
-    let bytes = match read_body(&emulator, &headers, body).await {
-        Ok(b) => b,
-        Err(refusal) => return refusal,
-    };
-    let command = match binding::bind_command(&bytes, &CREATE_USER) {
+    let command = match write_command(&emulator, &headers, body, &CREATE_USER).await {
         Ok(c) => c,
-        Err(errors) => return answers::validation_problem(errors),
+        Err(refusal) => return refusal,
     };
     let partition = command
         .uuid("partitionGlobalId")
@@ -158,19 +162,9 @@ pub async fn delete_many(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(refusal) = auth::authorize(&emulator, &headers, Access::Write) {
-        return refusal;
-    }
-    if let Err(refusal) = binding::require_json(&headers) {
-        return refusal;
-    }
-    let bytes = match read_body(&emulator, &headers, body).await {
-        Ok(b) => b,
-        Err(refusal) => return refusal,
-    };
-    let command = match binding::bind_command(&bytes, &BULK_DELETE) {
+    let command = match write_command(&emulator, &headers, body, &BULK_DELETE).await {
         Ok(c) => c,
-        Err(errors) => return answers::validation_problem(errors),
+        Err(refusal) => return refusal,
     };
     let partition = command
         .uuid("partitionGlobalId")
