@@ -3,6 +3,7 @@
 # binary with the verifier, stub server and broker client) into ci/.tools/,
 # and prints the path of its `pact` binary.
 set -euo pipefail
+prefix_log="$(mktemp)"
 cd "$(dirname "$0")"
 tools="$PWD/.tools"
 bin="$tools/node_modules/@pact-foundation/pact-cli-linux-x64/standalone/pact"
@@ -12,7 +13,16 @@ if [[ ! -x "$bin" ]]; then
     exit 2
   fi
   mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --silent @pact-foundation/pact-cli@18 >&2
+  # The registry can fail for a moment: try three times, and show npm's
+  # own words if it still fails.
+  for attempt in 1 2 3; do
+    if npm install --prefix "$tools" --no-audit --no-fund --loglevel=error @pact-foundation/pact-cli@18 >"$prefix_log" 2>&1; then
+      break
+    fi
+    echo "npm install @pact-foundation/pact-cli@18 failed (attempt $attempt of 3):" >&2
+    cat "$prefix_log" >&2
+    [[ $attempt -lt 3 ]] && sleep $((attempt * 5))
+  done
 fi
 if [[ ! -x "$bin" ]]; then
   # Other platforms ship under another package name.

@@ -4,6 +4,7 @@
 # bi-directional contract testing) into ci/.tools/swagger-mock-validator/,
 # and prints the folder it is in (its CLI is node_modules/.bin/ there).
 set -euo pipefail
+prefix_log="$(mktemp)"
 cd "$(dirname "$0")"
 prefix="$PWD/.tools/swagger-mock-validator"
 bin="$prefix/node_modules/.bin/swagger-mock-validator"
@@ -13,7 +14,16 @@ if [[ ! -x "$bin" ]]; then
     exit 2
   fi
   mkdir -p "$prefix"
-  npm install --prefix "$prefix" --no-audit --no-fund --silent @pactflow/swagger-mock-validator@14 >&2
+  # The registry can fail for a moment: try three times, and show npm's
+  # own words if it still fails.
+  for attempt in 1 2 3; do
+    if npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error @pactflow/swagger-mock-validator@14 >"$prefix_log" 2>&1; then
+      break
+    fi
+    echo "npm install @pactflow/swagger-mock-validator@14 failed (attempt $attempt of 3):" >&2
+    cat "$prefix_log" >&2
+    [[ $attempt -lt 3 ]] && sleep $((attempt * 5))
+  done
 fi
 [[ -x "$bin" ]] || { echo "swagger-mock-validator was not found under $prefix" >&2; exit 2; }
 echo "$prefix"
