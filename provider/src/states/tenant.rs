@@ -133,6 +133,7 @@ pub struct TenantStates {
     ledger: Arc<Ledger>,
     panic_after: Option<usize>,
     setups: AtomicUsize,
+    progress: bool,
 }
 
 fn random_chars(n: usize) -> String {
@@ -160,7 +161,15 @@ impl TenantStates {
             ledger,
             panic_after: None,
             setups: AtomicUsize::new(0),
+            progress: false,
         }
+    }
+
+    /// Prints a line on stderr for each user set up and removed: a live run
+    /// waits on the tenant, and the reader should see that it moves.
+    pub fn with_progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Testing the harness only: panic after `n` set-ups (each after its
@@ -236,6 +245,12 @@ impl TenantStates {
                     return Err(e);
                 }
                 tracing::info!(user = %user.id, name = %user.user_name, "created a throwaway user");
+                if self.progress {
+                    eprintln!(
+                        "  set up `{state}`: throwaway user {} ({})",
+                        user.user_name, user.id
+                    );
+                }
                 (user.id, user.password)
             }
             UserMode::Existing { id, password } => (*id, password.clone()),
@@ -274,9 +289,24 @@ impl TenantStates {
         let Some(entry) = self.ledger.pop() else {
             return;
         };
-        if let Err(e) = undo(&self.tenant, &entry).await {
-            tracing::warn!("teardown failed, retried at the end of the run: {e}");
-            self.ledger.push(entry);
+        match undo(&self.tenant, &entry).await {
+            Ok(()) => {
+                if self.progress
+                    && let Undo::DeleteUser { user_name, .. } = &entry
+                {
+                    eprintln!("  torn down: deleted {user_name}");
+                }
+            }
+            Err(e) => {
+                tracing::warn!("teardown failed, retried at the end of the run: {e}");
+                if self.progress {
+                    eprintln!(
+                        "  teardown failed ({}); retried at the end of the run",
+                        self.redactor.scrub(&e.to_string())
+                    );
+                }
+                self.ledger.push(entry);
+            }
         }
     }
 }

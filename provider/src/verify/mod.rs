@@ -552,7 +552,8 @@ pub async fn verify_batches(
                         redactor.clone(),
                         ledger.clone(),
                     )
-                    .panicking_after(settings.test_panic_after_setups),
+                    .panicking_after(settings.test_panic_after_setups)
+                    .with_progress(settings.silence_library_stdout),
                 );
                 tenant = Some((the_tenant, ledger));
                 (url.clone(), Some(tokens), states, url.to_string())
