@@ -17,7 +17,11 @@ if [[ ! -x "$bin" ]]; then
   # The registry can fail for a moment: try three times, and show npm's
   # own words if it still fails.
   for attempt in 1 2 3; do
-    if npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error @pactflow/swagger-mock-validator@14 >"$prefix_log" 2>&1; then
+    # Its own postinstall (patch-package, run inside the package) looks for
+    # ajv where npm does not put it when it is a dependency: install without
+    # scripts, then apply its patch to ajv from the prefix, where ajv is.
+    if npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error --ignore-scripts @pactflow/swagger-mock-validator@14 >"$prefix_log" 2>&1 \
+      && (cd "$prefix" && node_modules/.bin/patch-package --patch-dir node_modules/@pactflow/swagger-mock-validator/patches) >>"$prefix_log" 2>&1; then
       break
     fi
     echo "npm install @pactflow/swagger-mock-validator@14 failed (attempt $attempt of 3):" >&2
