@@ -13,4 +13,5 @@ mod serve;
 mod spec;
 mod tenant;
 mod tenant_api;
+mod tls;
 mod verify;
