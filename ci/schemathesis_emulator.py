@@ -104,7 +104,11 @@ def main():
                 "--warnings", "off",
             ]
             print("$", " ".join(argv))
-            code = subprocess.call(argv)
+            # Run inside the temporary folder: schemathesis keeps a cache of
+            # failing cases (with the document's schemas) in its working
+            # directory, which must be neither the repository nor replayed
+            # from an earlier run.
+            code = subprocess.call(argv, cwd=tmp)
         finally:
             emulator.terminate()
             emulator.wait()
