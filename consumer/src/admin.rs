@@ -46,16 +46,18 @@ impl Answer {
     }
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+/// How long `Retry-After` asks to wait, from `now`: delta-seconds or an
+/// HTTP date (a date in the past means at once).
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 async fn read(
@@ -64,7 +66,7 @@ async fn read(
 ) -> Result<Answer, ClientError> {
     let response = response.map_err(|e| ClientError::transport(url, e))?;
     let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
+    let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
     let body = response
         .bytes()
         .await
@@ -235,5 +237,30 @@ impl IdentityClient {
             .get(url.clone())
             .header(ACCEPT, "application/json");
         read(&url, self.authorized(request).send().await).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    use super::retry_after;
+
+    #[test]
+    fn reads_retry_after_as_seconds_or_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(12)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
     }
 }

@@ -4,11 +4,12 @@
 //! follows: 5xx, 408, 429 and dropped connections are retried with
 //! exponential back-off, honouring `Retry-After`.
 
+use consumer::admin::retry_after;
 use consumer::client::error_chain;
 use std::time::{Duration, SystemTime};
 
 use consumer::{BearerToken, SecretString};
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{ACCEPT, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -500,16 +501,6 @@ fn transient(e: &reqwest::Error) -> bool {
     !e.is_builder() && !e.is_redirect()
 }
 
-/// How long `Retry-After` asks to wait: delta-seconds or an HTTP date.
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 /// What a broker's error body says, in one line: the messages of
 /// `{"errors": {field: [..]}}`, `{"errors": [..]}`, `{"error": ..}`,
 /// problem details (`title`, `detail`), or the text itself.
@@ -582,7 +573,6 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     fn client(url: &str) -> BrokerClient {
         BrokerClient::new(&BrokerConfig::new(Url::parse(url).unwrap())).unwrap()
@@ -640,22 +630,6 @@ mod tests {
         let delays: Vec<u128> = (0..6).map(|a| policy.backoff(a).as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
         assert_eq!(policy.backoff(200), Duration::from_secs(1));
-    }
-
-    #[test]
-    fn reads_retry_after_as_seconds_or_a_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(12)));
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
-        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, now), None);
     }
 
     #[tokio::test]
