@@ -39,8 +39,8 @@ pub fn identity_result(status: StatusCode, errors: Vec<IdentityError>) -> Respon
     )
 }
 
-/// 400 `ValidationProblemDetails`: field (or JSON path) to messages.
-pub fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
+/// 400 `ValidationProblemDetails` with `errors` as given.
+fn validation_problem_body(errors: serde_json::Value) -> Response {
     let body = json!({
         "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
         "title": "One or more validation errors occurred.",
@@ -51,18 +51,16 @@ pub fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
     with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
 }
 
+/// 400 `ValidationProblemDetails`: field (or JSON path) to messages.
+pub fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
+    validation_problem_body(json!(errors))
+}
+
 /// A validation problem whose `errors` is a flat list of messages instead
 /// of a map: the deviation `validation-errors-as-list`, for testing the gate.
 pub fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Response {
     let messages: Vec<String> = errors.into_values().flatten().collect();
-    let body = json!({
-        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
-        "title": "One or more validation errors occurred.",
-        "status": 400,
-        "traceId": trace_id(),
-        "errors": messages,
-    });
-    with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
+    validation_problem_body(json!(messages))
 }
 
 /// A validation problem whose `errors` values are single strings: the
@@ -70,14 +68,7 @@ pub fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Resp
 pub fn validation_problem_with_string_messages(errors: BTreeMap<String, Vec<String>>) -> Response {
     let joined: BTreeMap<String, String> =
         errors.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
-    let body = json!({
-        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
-        "title": "One or more validation errors occurred.",
-        "status": 400,
-        "traceId": trace_id(),
-        "errors": joined,
-    });
-    with_content_type(StatusCode::BAD_REQUEST, PROBLEM_JSON, body.to_string())
+    validation_problem_body(json!(joined))
 }
 
 /// A validation problem about one field.

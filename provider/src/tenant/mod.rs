@@ -72,14 +72,17 @@ fn hint_for(status: u16, need_scope: &str) -> String {
     }
 }
 
-fn transport_hint(error: &ClientError) -> String {
-    let text = error.to_string().to_lowercase();
+/// The next step for a call that got no answer, from the words of its
+/// error chain: a refused certificate, a name that does not resolve, or
+/// anything else.
+pub fn network_hint(reason: &str) -> &'static str {
+    let text = reason.to_lowercase();
     if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
-        ". The TLS certificate was not accepted: fix the certificate, or pass `--insecure` for a self-signed test deployment".into()
+        ". The TLS certificate was not accepted: fix the certificate, or pass `--insecure` for a self-signed test deployment"
     } else if text.contains("dns") || text.contains("resolve") {
-        ". The host name does not resolve: check `--base-url`".into()
+        ". The host name does not resolve: check `--base-url`"
     } else {
-        ". Check that the tenant is reachable from here and `--base-url` is right".into()
+        ". Check that the deployment is running and reachable from here, and that `--base-url` is right"
     }
 }
 
@@ -183,7 +186,7 @@ impl Tenant {
             Err(e) => Err(TenantError::Unreachable {
                 what: what.to_owned(),
                 url,
-                hint: transport_hint(&e),
+                hint: network_hint(&e.to_string()).into(),
                 reason: self.redactor.scrub(&e.to_string()),
             }),
         }

@@ -32,7 +32,7 @@ use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
 use crate::states::StateExecutor;
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
-use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource};
+use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
 use redact::Redactor;
 use report::Report;
@@ -256,18 +256,10 @@ fn http_client(settings: &VerifySettings) -> Result<reqwest::Client, VerifyError
 async fn probe(url: &Url, http: &reqwest::Client) -> Result<(), VerifyError> {
     http.get(url.clone()).send().await.map(|_| ()).map_err(|e| {
         let reason = error_chain(&e);
-        let lower = reason.to_lowercase();
-        let hint = if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            ". The TLS certificate was not accepted: fix it, or pass `--insecure` for a self-signed test deployment"
-        } else if lower.contains("dns") || lower.contains("resolve") {
-            ". The host name does not resolve: check `--base-url`"
-        } else {
-            ". Check that the deployment is running and that `--base-url` is right"
-        };
         VerifyError::Unreachable {
             url: url.to_string(),
+            hint: network_hint(&reason).into(),
             reason,
-            hint: hint.into(),
         }
     })
 }
@@ -337,6 +329,17 @@ pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tena
         settings.retry,
         settings.redactor.clone(),
     ));
+    tenant_at(settings, url, http, tokens).await
+}
+
+/// The tenant at `url`, reached with `http` and the tokens of `tokens`
+/// (fetched now, so that refused credentials fail here, exit 2).
+async fn tenant_at(
+    settings: &VerifySettings,
+    url: &Url,
+    http: reqwest::Client,
+    tokens: Arc<TokenSource>,
+) -> Result<Tenant, VerifyError> {
     tokens.refresh_if_needed().await?;
     let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
         .map_err(|e| VerifyError::Flags(e.to_string()))?;
@@ -532,17 +535,8 @@ pub async fn verify_batches(
                         skipped.extend(left_out);
                     }
                 }
-                tokens.refresh_if_needed().await?;
-                let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
-                    .map_err(|e| VerifyError::Flags(e.to_string()))?;
-                let api = IdentityClient::with_http(http.clone(), base, None);
-                let the_tenant = Arc::new(Tenant::new(
-                    api,
-                    settings.organization_id,
-                    tokens.clone(),
-                    settings.retry,
-                    redactor.clone(),
-                ));
+                let the_tenant =
+                    Arc::new(tenant_at(settings, url, http.clone(), tokens.clone()).await?);
                 let ledger = Arc::new(Ledger::default());
                 let states = StateExecutor::Tenant(
                     TenantStates::new(
