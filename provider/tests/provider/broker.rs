@@ -4,7 +4,7 @@
 //! can-i-deploy → record-deployment, the broken and pending cases, the
 //! broker's faults, and the redaction of published results.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -12,40 +12,12 @@ use provider::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
+// Every broker run gets a clean environment plus the variables it names.
+use crate::fixtures::orchestrator_pact_with_env as run;
 use crate::fixtures::{Run, pacts_dir, start_emulator};
 
 const CONSUMER: &str = "automation-client";
 const PROVIDER: &str = "uipath-identity";
-
-/// Runs `orchestrator-pact ARGS` from the workspace root with only `env`
-/// (plus PATH and HOME) in its environment: no PACT_BROKER_* or CI variable
-/// of the machine running the tests can leak in.
-async fn run<I, S>(args: I, env: &[(&str, &str)]) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"));
-    command
-        .args(&args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .env_clear()
-        .env("PACT_DO_NOT_TRACK", "true");
-    for keep in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(keep) {
-            command.env(keep, value);
-        }
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().await.expect("the binary runs");
-    Run {
-        args,
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// `COMMAND --broker-url URL --retry-base-delay 5 ARGS`: retries in
 /// milliseconds, so that fault tests stay fast.

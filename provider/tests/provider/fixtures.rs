@@ -40,39 +40,54 @@ impl Run {
     }
 }
 
-/// Runs `orchestrator-pact ARGS` from the workspace root and waits for it.
-pub async fn orchestrator_pact<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"));
+/// `program`, to be run from the workspace root with a clean environment:
+/// only PATH, HOME and `PACT_DO_NOT_TRACK`, so that no PACT_BROKER_*,
+/// UIPATH_* or CI variable of the machine running the tests leaks in.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
     command
-        .args(&args)
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .env("PACT_DO_NOT_TRACK", "true")
-        .env_remove("UIPATH_PAT")
-        .env_remove("ORCHESTRATOR_PACT_BASE_URL")
-        .env_remove("ORCHESTRATOR_PACT_SPEC");
-    // A pipeline's broker variables (PACT_BROKER_BASE_URL would turn
-    // `verify` into a broker verification) must not reach these runs.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("PACT_BROKER_")
-            || name.starts_with("PACT_PROVIDER_")
-            || name.starts_with("UIPATH_")
-        {
-            command.env_remove(&*name);
+        .env_clear()
+        .env("PACT_DO_NOT_TRACK", "true");
+    for keep in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(keep) {
+            command.env(keep, value);
         }
     }
-    let output = command.output().await.expect("the binary runs");
+    command
+}
+
+/// Waits for `command` and keeps what it did; `args` are for messages.
+pub async fn finish(mut command: tokio::process::Command, args: Vec<String>) -> Run {
+    let output = command.output().await.expect("the command runs");
     Run {
         args,
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// Runs `orchestrator-pact ARGS` with only `env` (and the clean
+/// environment's variables) and waits for it.
+pub async fn orchestrator_pact_with_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    command.args(&args).envs(env.iter().copied());
+    finish(command, args).await
+}
+
+/// Runs `orchestrator-pact ARGS` from the workspace root and waits for it.
+pub async fn orchestrator_pact<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    orchestrator_pact_with_env(args, &[]).await
 }
 
 /// An emulator on `127.0.0.1:0` in this process.

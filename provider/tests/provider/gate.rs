@@ -8,7 +8,7 @@ use std::path::Path;
 use provider::emulator::{Deviation, EmulatorConfig};
 
 use crate::broker_double::{BrokerDouble, DoubleConfig};
-use crate::fixtures::{Run, start_emulator};
+use crate::fixtures::{Run, clean_command, finish, start_emulator};
 
 const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
 const BROKER_TOKEN: &str = "gate-broker-t0ken";
@@ -17,32 +17,17 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-/// Runs `bash ci/SCRIPT` with only the given variables (and PATH, HOME).
+/// Runs `bash ci/SCRIPT` with only the given variables in a clean
+/// environment.
 async fn gate(script: &str, env: &[(&str, &str)]) -> Run {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut command = tokio::process::Command::new("bash");
+    let mut command = clean_command("bash");
     command
-        .arg(root.join("ci").join(script))
-        .current_dir(&root)
-        .env_clear()
+        .arg(Path::new("ci").join(script))
         .env("ORCHESTRATOR_PACT", env!("CARGO_BIN_EXE_orchestrator-pact"))
         .env("GATE_SKIP_TESTS", "1")
-        .env("PACT_BROKER_RETRY_BASE_DELAY_MS", "5");
-    for keep in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(keep) {
-            command.env(keep, value);
-        }
-    }
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().await.expect("bash runs");
-    Run {
-        args: vec![script.to_owned()],
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .env("PACT_BROKER_RETRY_BASE_DELAY_MS", "5")
+        .envs(env.iter().copied());
+    finish(command, vec![script.to_owned()]).await
 }
 
 fn tenant_config(deviation: Option<Deviation>) -> EmulatorConfig {

@@ -4,7 +4,7 @@ use provider::emulator::{Deviation, EmulatorConfig};
 use rstest::rstest;
 use serde_json::Value;
 
-use crate::fixtures::{orchestrator_pact, pacts_dir, start_emulator};
+use crate::fixtures::{orchestrator_pact, orchestrator_pact_with_env, pacts_dir, start_emulator};
 
 const INTERACTIONS: [&str; 5] = [
     "a request to change the password to one that is too short",
@@ -180,20 +180,18 @@ async fn writes_a_markdown_summary_and_appends_it_to_githubs_job_summary() {
     let summary = dir.join("summary.md");
     let github = dir.join("step-summary.md");
     std::fs::write(&github, "earlier step\n").unwrap();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
-        .args([
+    let run = orchestrator_pact_with_env(
+        [
             "verify",
             "--pacts",
             &pacts(),
             "--summary",
             summary.to_str().unwrap(),
-        ])
-        .env("GITHUB_STEP_SUMMARY", &github)
-        .env("PACT_DO_NOT_TRACK", "true")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+        ],
+        &[("GITHUB_STEP_SUMMARY", github.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run}");
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("the contract holds"), "{md}");
     assert_eq!(md.matches("✅ verified").count(), 5, "{md}");
