@@ -209,12 +209,10 @@ impl TenantStates {
     /// Sets up `state` and gives the values the interaction sends.
     pub async fn setup(&self, state: &str) -> Result<HashMap<String, Value>, TenantError> {
         if !KNOWN_STATES.contains(&state) {
-            return Err(TenantError::Refused {
+            return Err(TenantError::Unusable {
                 what: format!("setting up the provider state `{state}`"),
-                status: 0,
-                detail: String::new(),
-                hint: format!(
-                    ": unknown state; the harness knows {}",
+                problem: format!(
+                    "unknown state; the harness knows {}",
                     KNOWN_STATES.map(|s| format!("`{s}`")).join(", ")
                 ),
             });

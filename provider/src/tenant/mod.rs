@@ -36,6 +36,15 @@ pub enum TenantError {
         /// The next step, if one is known.
         hint: String,
     },
+    /// Not sent: the run lacks what the call needs (nothing was asked of
+    /// the tenant).
+    #[error("{what}: {problem}")]
+    Unusable {
+        /// What was being done.
+        what: String,
+        /// What is missing, and the next step.
+        problem: String,
+    },
     /// Refused by the tenant.
     #[error("{what}: the tenant answered {status}{detail}{hint}")]
     Refused {
@@ -194,11 +203,9 @@ impl Tenant {
 
     /// The organization, or an error saying how to give it.
     pub fn require_organization(&self) -> Result<Uuid, TenantError> {
-        self.organization.ok_or_else(|| TenantError::Refused {
+        self.organization.ok_or_else(|| TenantError::Unusable {
             what: "creating a throwaway user".into(),
-            status: 0,
-            detail: String::new(),
-            hint: "the organization id is needed: pass `--organization-id` or set UIPATH_ORGANIZATION_ID".into(),
+            problem: "the organization id is needed: pass `--organization-id` or set UIPATH_ORGANIZATION_ID".into(),
         })
     }
 
