@@ -9,6 +9,6 @@ if [[ ! -f "$spec" ]]; then
   echo "schemathesis: $spec is not there; skipped"
   exit 0
 fi
-command -v schemathesis >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis>=4,<5' pyyaml
+command -v schemathesis >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5' pyyaml
 [[ -x target/release/orchestrator-pact ]] || cargo build --release --quiet
 python3 ci/schemathesis_emulator.py target/release/orchestrator-pact "$spec" "${SCHEMATHESIS_EXAMPLES:-60}"
