@@ -9,6 +9,12 @@ if [[ ! -f "$spec" ]]; then
   echo "schemathesis: $spec is not there; skipped"
   exit 0
 fi
-command -v schemathesis >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5' pyyaml
+# The script runs schemathesis through this python3, so that is where it and
+# pyyaml must be, at the version the runs were measured with.
+python3 - <<'PY' || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5' pyyaml
+import sys, yaml
+from importlib.metadata import version
+sys.exit(version("schemathesis") != "4.32.5")
+PY
 [[ -x target/release/orchestrator-pact ]] || cargo build --release --quiet
 python3 ci/schemathesis_emulator.py target/release/orchestrator-pact "$spec" "${SCHEMATHESIS_EXAMPLES:-60}"

@@ -93,7 +93,7 @@ def main():
                 print("the emulator did not start", file=sys.stderr)
                 return 2
             argv = [
-                "schemathesis", "run", derived_path,
+                "run", derived_path,
                 "--url", f"{url}/identity_",
                 "--checks", "not_a_server_error,response_schema_conformance",
                 "--header", f"Authorization: Bearer {token}",
@@ -107,12 +107,14 @@ def main():
                 "--continue-on-failure",
                 "--warnings", "off",
             ]
-            print("$", " ".join(argv))
+            print("$ schemathesis", " ".join(argv))
+            # The schemathesis of this interpreter, whatever is on PATH.
+            cli = [sys.executable, "-c", "from schemathesis.cli import schemathesis; schemathesis(prog_name='schemathesis')"]
             # Run inside the temporary folder: schemathesis keeps a cache of
             # failing cases (with the document's schemas) in its working
             # directory, which must be neither the repository nor replayed
             # from an earlier run.
-            code = subprocess.call(argv, cwd=tmp)
+            code = subprocess.call(cli + argv, cwd=tmp)
         finally:
             emulator.terminate()
             emulator.wait()
