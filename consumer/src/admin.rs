@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, RETRY_AFTER};
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
@@ -60,7 +60,8 @@ pub fn retry_after(
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-async fn read(
+/// The answer to a sent request, or the transport error that kept it.
+pub(crate) async fn read(
     url: &Url,
     response: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<Answer, ClientError> {
@@ -153,13 +154,6 @@ pub struct UserPage {
 }
 
 impl IdentityClient {
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.token() {
-            Some(token) => request.header(AUTHORIZATION, format!("Bearer {}", token.expose())),
-            None => request,
-        }
-    }
-
     /// `POST {identity}/api/User`.
     pub async fn create_user(&self, user: &NewUser) -> Result<Answer, ClientError> {
         let url = self
@@ -178,13 +172,8 @@ impl IdentityClient {
             "validatePassword": true,
             "partitionGlobalId": user.partition,
         });
-        let request = self
-            .http()
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body.to_string());
-        read(&url, self.authorized(request).send().await).await
+        let request = self.post_json(url.clone(), body.to_string().into_bytes());
+        read(&url, request.send().await).await
     }
 
     /// `POST {identity}/api/User/{userId}/changepassword` with any JSON body,
@@ -195,13 +184,8 @@ impl IdentityClient {
         body: &serde_json::Value,
     ) -> Result<Answer, ClientError> {
         let url = self.base().change_password(user);
-        let request = self
-            .http()
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body.to_string());
-        read(&url, self.authorized(request).send().await).await
+        let request = self.post_json(url.clone(), body.to_string().into_bytes());
+        read(&url, request.send().await).await
     }
 
     /// `DELETE {identity}/api/User/{userId}`.

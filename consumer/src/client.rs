@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::ser::SerializeStruct;
 
+use crate::admin::read;
 use crate::base_url::BaseUrl;
 use crate::outcome::ChangePasswordOutcome;
 use crate::secret::{BearerToken, Password};
@@ -166,30 +167,35 @@ impl IdentityClient {
             .await
     }
 
+    /// `request` with `Authorization: Bearer …` when the client has a token.
+    pub(crate) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.header(AUTHORIZATION, format!("Bearer {}", token.expose())),
+            None => request,
+        }
+    }
+
+    /// An authorized `POST url` of a JSON `body` that asks for JSON back.
+    pub(crate) fn post_json(&self, url: reqwest::Url, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.authorized(
+            self.http
+                .post(url)
+                .header(CONTENT_TYPE, "application/json")
+                .header(ACCEPT, "application/json")
+                .body(body),
+        )
+    }
+
     async fn post_change_password(
         &self,
         user: &UserId,
         body: Vec<u8>,
     ) -> Result<ChangePasswordOutcome, ClientError> {
         let url = self.base.change_password(user);
-        let mut request = self
-            .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body);
-        if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ClientError::transport(&url, e))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::transport(&url, e))?;
-        Ok(ChangePasswordOutcome::from_answer(status, &bytes))
+        let answer = read(&url, self.post_json(url.clone(), body).send().await).await?;
+        Ok(ChangePasswordOutcome::from_answer(
+            answer.status,
+            &answer.body,
+        ))
     }
 }
