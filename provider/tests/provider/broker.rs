@@ -89,6 +89,28 @@ async fn publish(broker: &BrokerDouble, pacts: &str, version: &str, branch: &str
     .await
 }
 
+/// `can-i-deploy --pacticipant NAME --version VERSION --to-environment
+/// production EXTRA`, with the variables `env`. The command line is built at
+/// once, so the run borrows nothing but `env`.
+fn can_i_deploy_to_production<'a>(
+    broker: &BrokerDouble,
+    pacticipant: &str,
+    version: &str,
+    extra: &[&str],
+    env: &'a [(&'a str, &'a str)],
+) -> impl Future<Output = Run> + use<'a> {
+    let mut args = vec![
+        "--pacticipant",
+        pacticipant,
+        "--version",
+        version,
+        "--to-environment",
+        "production",
+    ];
+    args.extend_from_slice(extra);
+    run(cmd("can-i-deploy", broker, &args), env)
+}
+
 #[tokio::test]
 async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_under_a_context_path() {
     let token = "broker-t0ken-7f3e";
@@ -145,22 +167,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     );
 
     // Nothing of the provider is in production yet: the consumer may not go.
-    let too_early = run(
-        cmd(
-            "can-i-deploy",
-            &broker,
-            &[
-                "--pacticipant",
-                CONSUMER,
-                "--version",
-                "c1",
-                "--to-environment",
-                "production",
-            ],
-        ),
-        &auth,
-    )
-    .await;
+    let too_early = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
     assert_eq!(too_early.code, 1, "{too_early}");
     assert!(
         too_early
@@ -241,22 +248,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     );
 
     // The provider may go to production (no consumer is there), and goes.
-    let provider_can = run(
-        cmd(
-            "can-i-deploy",
-            &broker,
-            &[
-                "--pacticipant",
-                PROVIDER,
-                "--version",
-                "t1",
-                "--to-environment",
-                "production",
-            ],
-        ),
-        &auth,
-    )
-    .await;
+    let provider_can = can_i_deploy_to_production(&broker, PROVIDER, "t1", &[], &auth).await;
     assert_eq!(provider_can.code, 0, "{provider_can}");
     let recorded = run(
         cmd(
@@ -283,22 +275,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     );
 
     // Now the consumer can go: the tenant in production verified its pact.
-    let consumer_can = run(
-        cmd(
-            "can-i-deploy",
-            &broker,
-            &[
-                "--pacticipant",
-                CONSUMER,
-                "--version",
-                "c1",
-                "--to-environment",
-                "production",
-            ],
-        ),
-        &auth,
-    )
-    .await;
+    let consumer_can = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
     assert_eq!(consumer_can.code, 0, "{consumer_can}");
     assert!(
         consumer_can
@@ -456,22 +433,7 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
         failed[0]
     );
 
-    let may_not = run(
-        cmd(
-            "can-i-deploy",
-            &broker,
-            &[
-                "--pacticipant",
-                PROVIDER,
-                "--version",
-                "t2",
-                "--to-environment",
-                "production",
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let may_not = can_i_deploy_to_production(&broker, PROVIDER, "t2", &[], &[]).await;
     assert_eq!(may_not.code, 1, "{may_not}");
     assert!(
         may_not
@@ -485,23 +447,7 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
     );
     assert!(may_not.stdout.contains("| false"), "{may_not}");
 
-    let dry = run(
-        cmd(
-            "can-i-deploy",
-            &broker,
-            &[
-                "--pacticipant",
-                PROVIDER,
-                "--version",
-                "t2",
-                "--to-environment",
-                "production",
-                "--dry-run",
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let dry = can_i_deploy_to_production(&broker, PROVIDER, "t2", &["--dry-run"], &[]).await;
     assert_eq!(dry.code, 0, "{dry}");
     assert!(
         dry.stdout
@@ -772,25 +718,16 @@ async fn can_i_deploy_waits_while_verification_results_are_unknown() {
         0
     );
     let ask = |retries: &'static str| {
-        cmd(
-            "can-i-deploy",
+        can_i_deploy_to_production(
             &broker,
-            &[
-                "--pacticipant",
-                CONSUMER,
-                "--version",
-                "c1",
-                "--to-environment",
-                "production",
-                "--retry-while-unknown",
-                retries,
-                "--retry-interval",
-                "0.2",
-            ],
+            CONSUMER,
+            "c1",
+            &["--retry-while-unknown", retries, "--retry-interval", "0.2"],
+            &[],
         )
     };
 
-    let unknown = run(ask("0"), &[]).await;
+    let unknown = ask("0").await;
     assert_eq!(unknown.code, 1, "{unknown}");
     assert!(
         unknown
@@ -802,7 +739,7 @@ async fn can_i_deploy_waits_while_verification_results_are_unknown() {
 
     // While it waits, the tenant pipeline (started by the broker's webhook)
     // verifies the new pact.
-    let waiting = run(ask("50"), &[]);
+    let waiting = ask("50");
     let verifying = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         run(
