@@ -118,6 +118,27 @@ secret_newtype!(
     BearerToken
 );
 
+impl BearerToken {
+    /// The token a person gave in a flag or variable: trimmed, without a
+    /// leading `Bearer `. The error says what is wrong with it (never what it
+    /// is): empty, or whitespace or control characters inside, which an
+    /// `Authorization` header cannot carry.
+    pub fn given(value: &str) -> Result<Self, &'static str> {
+        let value = value.trim();
+        let value = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value);
+        if value.is_empty() {
+            Err("is empty")
+        } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Err("contains whitespace or control characters")
+        } else {
+            Ok(Self::new(value))
+        }
+    }
+}
+
 secret_newtype!(
     /// A user's password, old or new.
     Password

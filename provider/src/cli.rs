@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use consumer::{BaseUrl, BearerToken, IdentityPrefix, Password, SecretString, UserId};
 use url::Url;
 
-use crate::emulator::config::{ClientSpec, ConfigFile, SeedUser, StaticToken};
+use crate::emulator::config::ConfigFile;
 use crate::emulator::faults::FaultRule;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::{Deviation, EmulatorConfig};
@@ -77,21 +77,6 @@ pub enum Command {
     /// warnings. Exits 0 (compatible), 1 (incompatible) or 2 (could not
     /// check: unreadable spec, bad URL, bad pacts).
     CheckSpec(Box<CheckSpecArgs>),
-}
-
-fn parse_token(value: &str) -> Result<BearerToken, String> {
-    let value = value.trim();
-    let value = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .unwrap_or(value);
-    if value.is_empty() {
-        Err("the token is empty".into())
-    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Err("the token contains whitespace or control characters: pass the token alone, without `Bearer`".into())
-    } else {
-        Ok(BearerToken::new(value))
-    }
 }
 
 fn parse_url(value: &str) -> Result<Url, String> {
@@ -163,7 +148,14 @@ pub struct TenantArgs {
     /// Bearer token (or Personal Access Token) sent as
     /// `Authorization: Bearer …` in every request whose pact has that
     /// header; the request without one stays anonymous. Never printed.
-    #[arg(long = "token", value_name = "TOKEN", env = "UIPATH_PAT", hide_env_values = true, value_parser = parse_token)]
+    // Checked in `apply`, not by a clap value parser, whose errors would
+    // quote the value.
+    #[arg(
+        long = "token",
+        value_name = "TOKEN",
+        env = "UIPATH_PAT",
+        hide_env_values = true
+    )]
     pub token: Option<BearerToken>,
     /// An External Application's App ID: a token is requested at
     /// `{identity}/connect/token` with `--client-secret` and renewed before
@@ -177,7 +169,7 @@ pub struct TenantArgs {
         env = "UIPATH_CLIENT_SECRET",
         hide_env_values = true
     )]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
     /// The scopes to ask for with client credentials.
     #[arg(
         long = "scopes",
@@ -236,11 +228,18 @@ impl TenantArgs {
             Some(url) => Target::Url(url),
             None => Target::Embedded,
         };
-        settings.token = self.token.clone();
+        settings.token = match &self.token {
+            Some(token) => Some(BearerToken::given(token.expose()).map_err(|problem| {
+                anyhow::anyhow!(
+                    "the token (`--token` or UIPATH_PAT) {problem}: pass the token alone, without `Bearer`"
+                )
+            })?),
+            None => None,
+        };
         settings.client = match (&self.client_id, &self.client_secret) {
             (Some(id), Some(secret)) => Some(ClientCredentials {
                 id: id.clone(),
-                secret: SecretString::new(secret.clone()),
+                secret: secret.clone(),
                 scopes: self
                     .scopes
                     .split([' ', ','])
@@ -335,7 +334,7 @@ pub struct VerifyArgs {
         env = "UIPATH_TEST_USER_PASSWORD",
         hide_env_values = true
     )]
-    pub test_user_password: Option<String>,
+    pub test_user_password: Option<Password>,
     /// With an existing user, also run the interactions that send a wrong
     /// password: on a real tenant they count toward lockout (10 failures lock
     /// an Automation Cloud account for 30 days).
@@ -423,7 +422,7 @@ impl VerifyArgs {
         settings.test_user = match (&self.test_user_id, &self.test_user_password) {
             (Some(id), Some(password)) => Some(TestUser {
                 id: id.parse::<UserId>()?,
-                password: Password::new(password.clone()),
+                password: password.clone(),
             }),
             (Some(_), None) => {
                 bail!("`--test-user-id` needs `--test-user-password` (UIPATH_TEST_USER_PASSWORD)")
@@ -498,11 +497,11 @@ pub struct ServeArgs {
     /// PM.User.Write) unless listed. Repeatable. With no tokens and no
     /// clients, any bearer token is accepted with every user scope.
     #[arg(long = "token", value_name = "TOKEN[:SCOPES]")]
-    pub tokens: Vec<StaticToken>,
+    pub tokens: Vec<SecretString>,
     /// A client-credentials application for `POST …/connect/token`, with the
     /// scopes it may be granted (all user scopes unless listed). Repeatable.
     #[arg(long = "client", value_name = "ID:SECRET[:SCOPES]")]
-    pub clients: Vec<ClientSpec>,
+    pub clients: Vec<SecretString>,
     /// An organization (partition) id users can be created in. Repeatable;
     /// the first receives seeded and provider-state users.
     #[arg(long = "organization-id", value_name = "UUID")]
@@ -510,7 +509,7 @@ pub struct ServeArgs {
     /// A user that exists from the start, in the first organization.
     /// Repeatable.
     #[arg(long = "user", value_name = "UUID:PASSWORD")]
-    pub users: Vec<SeedUser>,
+    pub users: Vec<SecretString>,
     /// Minimum length of a new password (default 8).
     #[arg(long = "min-password-length", value_name = "N")]
     pub min_password_length: Option<usize>,
@@ -581,6 +580,24 @@ const SERVE_HELP: &str = r#"CONFIGURATION FILE (--config emulator.toml; every ke
 A file that does not parse, or has an unknown key or a wrong type, is refused
 with its line and the reason (exit 2)."#;
 
+/// Parses each value of a repeatable `flag` that holds a secret; an error
+/// names the flag and which of its values, never the value.
+fn given<T: std::str::FromStr<Err = String>>(
+    flag: &str,
+    values: &[SecretString],
+) -> anyhow::Result<Vec<T>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            value
+                .expose()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("`{flag}` (value {} of {}): {e}", i + 1, values.len()))
+        })
+        .collect()
+}
+
 impl ServeArgs {
     /// The emulator's configuration from the file (if any) and the flags,
     /// and the port to listen on.
@@ -596,12 +613,14 @@ impl ServeArgs {
             organizations.dedup();
             config.organizations = organizations;
         }
+        // Read as secrets and parsed here: clap's own errors would quote
+        // the value, and with it the token, secret or password.
         config.clients = file.clients;
-        config.clients.extend(self.clients.iter().cloned());
+        config.clients.extend(given("--client", &self.clients)?);
         config.tokens = file.tokens;
-        config.tokens.extend(self.tokens.iter().cloned());
+        config.tokens.extend(given("--token", &self.tokens)?);
         config.users = file.users;
-        config.users.extend(self.users.iter().cloned());
+        config.users.extend(given("--user", &self.users)?);
         if let Some(policy) = file.password_policy {
             config.policy = policy;
         }

@@ -154,17 +154,12 @@ impl BrokerArgs {
                 "both PACT_BROKER_TOKEN and PACT_BROKER_USERNAME/PACT_BROKER_PASSWORD are set: a broker takes one of them; unset the other (or the matching `--broker-*` flag)"
             ),
             (Some(token), None, None) => {
-                let value = token.expose().trim();
-                let value = value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-                    .unwrap_or(value);
-                if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    bail!(
-                        "PACT_BROKER_TOKEN (`--broker-token`) is empty or contains whitespace: give the token alone, without `Bearer`"
-                    );
-                }
-                Some(BrokerAuth::Token(BearerToken::new(value)))
+                let token = BearerToken::given(token.expose()).map_err(|problem| {
+                    anyhow::anyhow!(
+                        "PACT_BROKER_TOKEN (`--broker-token`) {problem}: give the token alone, without `Bearer`"
+                    )
+                })?;
+                Some(BrokerAuth::Token(token))
             }
             (None, Some(username), Some(password)) => Some(BrokerAuth::Basic {
                 username: username.clone(),

@@ -196,6 +196,28 @@ async fn refuses_a_bad_config_file_with_its_line_and_reason() {
     assert!(missing.stderr.contains("cannot read it"), "{missing}");
 }
 
+/// A malformed flag that carries a secret is refused by name; the refusal
+/// never quotes the secret (clap's own errors would print the value).
+#[rstest::rstest]
+#[case::client_without_id(&["--client", ":s3cret-value"], "`--client`")]
+#[case::user_with_a_bad_id(&["--user", "not-a-uuid:s3cret-value"], "`--user`")]
+#[case::token_without_token(&["--token", ":PM.User", "--token", "s3cret-value"], "`--token` (value 1 of 2)")]
+#[tokio::test]
+async fn a_malformed_secret_flag_is_refused_without_being_printed(
+    #[case] args: &[&str],
+    #[case] names: &str,
+) {
+    let mut full = vec!["serve"];
+    full.extend_from_slice(args);
+    let run = orchestrator_pact(&full).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains(names), "the flag is named: {run}");
+    assert!(
+        !run.output().contains("s3cret-value"),
+        "the secret was printed: {run}"
+    );
+}
+
 #[tokio::test]
 async fn serve_help_documents_every_setting() {
     let run = orchestrator_pact(["serve", "--help"]).await;

@@ -273,6 +273,37 @@ async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] messag
     );
 }
 
+/// A token that cannot be sent (whitespace inside) is refused by name, and
+/// the refusal never quotes it: clap's own errors would print the value.
+#[rstest]
+#[case::token_flag(&["--token", "s3cret-half other-half"], &[], "`--token` or UIPATH_PAT")]
+#[case::token_variable(&[], &[("UIPATH_PAT", "Bearer s3cret-half other-half")], "`--token` or UIPATH_PAT")]
+#[case::broker_token_flag(&["--broker-url", "http://127.0.0.1:1/", "--broker-token", "s3cret-half other-half"], &[], "PACT_BROKER_TOKEN")]
+#[tokio::test]
+async fn a_malformed_token_is_refused_without_being_printed(
+    #[case] args: &[&str],
+    #[case] env: &[(&str, &str)],
+    #[case] names: &str,
+) {
+    let pacts = pacts();
+    let mut full = vec!["verify"];
+    if !args.contains(&"--broker-url") {
+        full.extend(["--pacts", &pacts]);
+    }
+    full.extend_from_slice(args);
+    let run = orchestrator_pact_with_env(&full, env).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains(names), "the flag is named: {run}");
+    assert!(
+        run.stderr.contains("contains whitespace"),
+        "the problem is named: {run}"
+    );
+    assert!(
+        !run.output().contains("s3cret-half") && !run.output().contains("other-half"),
+        "the token was printed: {run}"
+    );
+}
+
 #[tokio::test]
 async fn a_failing_state_change_url_means_could_not_check() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
