@@ -25,13 +25,11 @@ pub const USER_PREFIX: &str = "orchestrator-pact-";
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
     /// No answer at all, after the retries.
-    #[error("{what}: no answer from {url} ({reason}){hint}")]
+    #[error("{what}: {reason}{hint}")]
     Unreachable {
         /// What was being done.
         what: String,
-        /// The URL (no secret in it).
-        url: String,
-        /// Why.
+        /// Why, with the URL called (no secret in it).
         reason: String,
         /// The next step, if one is known.
         hint: String,
@@ -72,11 +70,14 @@ impl TenantError {
     }
 }
 
+/// The next step when the Identity API is not where the flags say.
+const CHECK_BASE_URL: &str = ". Check `--base-url` and `--identity-prefix` (identity_ for Automation Cloud and Suite, identity for standalone)";
+
 fn hint_for(status: u16, need_scope: &str) -> String {
     match status {
         401 => ". The token was refused: check `--token`/UIPATH_PAT, or `--client-id`/`--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET)".into(),
         403 => format!(". The token lacks a scope: give the External Application (or the Personal Access Token) {need_scope}"),
-        404 => ". Check `--base-url` and `--identity-prefix` (identity_ for Automation Cloud and Suite, identity for standalone)".into(),
+        404 => CHECK_BASE_URL.into(),
         _ => String::new(),
     }
 }
@@ -140,10 +141,10 @@ impl Tenant {
         self.api.with_token(self.tokens.current())
     }
 
+    /// Calls with retries; an answer other than 2xx is an error.
     async fn call<F, Fut>(
         &self,
         what: &str,
-        url: String,
         need_scope: &str,
         call: F,
     ) -> Result<Answer, TenantError>
@@ -151,14 +152,8 @@ impl Tenant {
         F: Fn(IdentityClient) -> Fut,
         Fut: std::future::Future<Output = Result<Answer, ClientError>>,
     {
-        self.call_accepting(
-            what,
-            url,
-            need_scope,
-            |a| a.is_success() || a.status == 404,
-            call,
-        )
-        .await
+        self.call_accepting(what, need_scope, Answer::is_success, call)
+            .await
     }
 
     /// Calls with retries; `accept` tells which answers are the caller's to
@@ -166,7 +161,6 @@ impl Tenant {
     async fn call_accepting<F, Fut>(
         &self,
         what: &str,
-        url: String,
         need_scope: &str,
         accept: impl Fn(&Answer) -> bool,
         call: F,
@@ -194,7 +188,6 @@ impl Tenant {
             }),
             Err(e) => Err(TenantError::Unreachable {
                 what: what.to_owned(),
-                url,
                 hint: network_hint(&e.to_string()).into(),
                 reason: self.redactor.scrub(&e.to_string()),
             }),
@@ -211,17 +204,9 @@ impl Tenant {
 
     /// Creates a user; its id is the caller's.
     pub async fn create_user(&self, user: &NewUser) -> Result<(), TenantError> {
-        let url = self
-            .api
-            .base()
-            .identity_root()
-            .join("api/User")
-            .map(|u| u.to_string())
-            .unwrap_or_default();
         let answer = self
             .call(
                 "creating a throwaway user",
-                url,
                 "PM.User or PM.User.Write",
                 |c| {
                     let user = user.clone();
@@ -229,10 +214,9 @@ impl Tenant {
                 },
             )
             .await?;
-        let refused = answer.status == 404
-            || answer
-                .json::<consumer::IdentityResult>()
-                .is_some_and(|r| !r.succeeded);
+        let refused = answer
+            .json::<consumer::IdentityResult>()
+            .is_some_and(|r| !r.succeeded);
         if refused {
             return Err(TenantError::Refused {
                 what: format!("creating the throwaway user {}", user.user_name),
@@ -246,18 +230,11 @@ impl Tenant {
 
     /// Deletes a user; 404 counts as already deleted.
     pub async fn delete_user(&self, id: &UserId) -> Result<Deleted, TenantError> {
-        let url = self
-            .api
-            .base()
-            .identity_root()
-            .join(&format!("api/User/{id}"))
-            .map(|u| u.to_string())
-            .unwrap_or_default();
         let answer = self
-            .call(
+            .call_accepting(
                 &format!("deleting the user {id}"),
-                url,
                 "PM.User or PM.User.Write",
+                |a| a.is_success() || a.status == 404,
                 |c| {
                     let id = *id;
                     async move { c.delete_user(&id).await }
@@ -280,7 +257,6 @@ impl Tenant {
         from: &Password,
         to: &Password,
     ) -> Result<bool, TenantError> {
-        let url = self.api.base().change_password(id).to_string();
         let command = consumer::ChangePassword::new(from.clone(), to.clone());
         let never_changed = |a: &Answer| {
             a.status == 400
@@ -293,7 +269,6 @@ impl Tenant {
         let answer = self
             .call_accepting(
                 &format!("restoring the password of {id}"),
-                url,
                 "PM.User or PM.User.Write",
                 |a| a.status == 200 || never_changed(a),
                 |c| {
@@ -318,19 +293,22 @@ impl Tenant {
         let mut found = Vec::new();
         let mut skip = 0u32;
         loop {
-            let url = self.api.base().identity_root().to_string();
             let answer = self
-                .call(
-                    "listing users",
-                    url,
-                    "PM.User or PM.User.Read",
-                    |c| async move { c.list_users(&organization, prefix, 100, skip).await },
-                )
+                .call("listing users", "PM.User or PM.User.Read", |c| async move {
+                    c.list_users(&organization, prefix, 100, skip).await
+                })
                 .await?;
-            let page: UserPage = answer.json().unwrap_or(UserPage {
-                total_count: 0,
-                results: None,
-            });
+            // An answer that is no page of users (a proxy's login page, say)
+            // must not read as "no users": cleanup would leave them.
+            let page: UserPage = answer.json().ok_or_else(|| TenantError::Refused {
+                what: "listing users".into(),
+                status: answer.status,
+                detail: format!(
+                    ", which is not a page of users: {}",
+                    self.redactor.scrub(&answer.body_text(300))
+                ),
+                hint: CHECK_BASE_URL.into(),
+            })?;
             let results = page.results.unwrap_or_default();
             let n = results.len() as u32;
             found.extend(results.into_iter().filter(|u| {

@@ -113,7 +113,6 @@ impl TokenSource {
             .await
             .map_err(|e| TenantError::Unreachable {
                 what: "getting a token by client credentials".into(),
-                url: token_url.to_string(),
                 reason: self.redactor.scrub(&e.to_string()),
                 hint: ". Check the host, or `--identity-url` if the token endpoint lives elsewhere"
                     .into(),

@@ -213,6 +213,33 @@ async fn what_cannot_be_deleted_is_printed_by_id_and_cleanup_removes_it() {
     assert_eq!(users(&emulator).await, before, "{cleanup}");
 }
 
+/// Where the Identity API is not (a 404 for the listing), cleanup cannot
+/// tell whether users are left: it says so and exits 2, rather than report
+/// that nothing was left.
+#[tokio::test]
+async fn cleanup_where_no_identity_api_answers_exits_2_instead_of_finding_nothing() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let url = emulator.url();
+    let cleanup = orchestrator_pact([
+        "cleanup",
+        "--base-url",
+        &format!("{url}/one/two/three/"),
+        "--token",
+        "any-token",
+        "--organization-id",
+        ORG,
+    ])
+    .await;
+    assert_eq!(cleanup.code, 2, "{cleanup}");
+    assert!(
+        cleanup
+            .stderr
+            .contains("listing users: the tenant answered 404")
+            && cleanup.stderr.contains("Check `--base-url`"),
+        "{cleanup}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
