@@ -467,6 +467,9 @@ pub async fn run(
         merged
             .library_output
             .extend(report.library_output.iter().cloned());
+        // What the run left out or left behind is part of the record too.
+        merged.skipped.extend(report.skipped.iter().cloned());
+        merged.leftovers.extend(report.leftovers.iter().cloned());
         verified.push(report);
     }
     if pacts.len() > 1 {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::Method;
+use provider::emulator::config::SeedUser;
 use provider::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 
@@ -453,6 +454,64 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
         dry.stdout
             .contains("dry run: exiting 0 although the answer is no"),
         "{dry}"
+    );
+}
+
+/// With an existing user the wrong-password interaction is skipped (lockout
+/// risk); the report files of a run from the broker list it, as those of a
+/// run from files do.
+#[tokio::test]
+async fn the_report_files_of_a_run_from_the_broker_list_skipped_interactions() {
+    let broker = BrokerDouble::start().await;
+    assert_eq!(publish(&broker, &pacts(), "c1", "main").await.code, 0);
+    let id = uuid::Uuid::new_v4();
+    let emulator = start_emulator(EmulatorConfig {
+        users: vec![SeedUser {
+            id,
+            password: "Existing-passw0rd".into(),
+            user_name: Some("ci-user".into()),
+            organization: None,
+        }],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let dir = tempdir();
+    let json = dir.join("report.json");
+    let summary = dir.join("summary.md");
+    let verified = run(
+        cmd(
+            "verify",
+            &broker,
+            &[
+                "--base-url",
+                &format!("{}/", emulator.url()),
+                "--token",
+                "any-token",
+                "--test-user-id",
+                &id.to_string(),
+                "--test-user-password",
+                "Existing-passw0rd",
+                "--json",
+                json.to_str().unwrap(),
+                "--summary",
+                summary.to_str().unwrap(),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(verified.code, 0, "{verified}");
+    let skipped = "a request to change the password with a wrong old password";
+    assert!(
+        verified.stdout.contains(&format!("SKIPPED {skipped}")),
+        "{verified}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["skipped"], serde_json::json!([skipped]), "{report}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains(&format!("| {skipped} | | ⏭️ skipped |")),
+        "{summary}"
     );
 }
 
