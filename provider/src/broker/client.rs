@@ -384,7 +384,7 @@ impl BrokerClient {
                 request = request.json(body);
             }
             tracing::debug!(%method, %url, attempt, "broker call");
-            match request.send().await {
+            let received = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
                     if retryable(status) && !last {
@@ -399,9 +399,14 @@ impl BrokerClient {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    let text = response.text().await.unwrap_or_default();
-                    return self.answer(method, url, status, &text, attempt);
+                    // A body cut short is a failed call like a dropped
+                    // connection, not an empty answer.
+                    response.text().await.map(|text| (status, text))
                 }
+                Err(e) => Err(e),
+            };
+            match received {
+                Ok((status, text)) => return self.answer(method, url, status, &text, attempt),
                 Err(e) if !last && transient(&e) => {
                     let wait = self.retry.backoff(attempt - 1);
                     tracing::warn!(

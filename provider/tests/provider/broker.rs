@@ -850,6 +850,26 @@ async fn a_broker_answering_503_twice_is_retried_until_it_answers() {
 }
 
 #[tokio::test]
+async fn an_answer_cut_short_is_retried_like_a_dropped_connection() {
+    let broker = BrokerDouble::start().await;
+    broker.inject(
+        Fault::status(200, 1)
+            .body(serde_json::json!({ "_links": {} }))
+            .cut_short(),
+    );
+    let published = publish(&broker, &pacts(), "c1", "main").await;
+    assert_eq!(published.code, 0, "{published}");
+    assert_eq!(broker.published_pacts(), 1);
+    let received = broker.received();
+    assert_eq!(
+        received.len(),
+        3,
+        "2 index calls (one cut short) and the publication: {received:?}"
+    );
+    assert!(published.stderr.contains("retrying"), "{published}");
+}
+
+#[tokio::test]
 async fn a_429_is_retried_after_the_time_the_broker_asks_for() {
     let broker = BrokerDouble::start().await;
     broker.inject(

@@ -71,6 +71,8 @@ pub struct Fault {
     pub body: Value,
     /// How many requests it applies to.
     pub times: usize,
+    /// Send half the body, then break the connection.
+    pub cut_short: bool,
 }
 
 impl Fault {
@@ -83,6 +85,7 @@ impl Fault {
             retry_after: None,
             body: json!({ "error": format!("injected {status}") }),
             times,
+            cut_short: false,
         }
     }
 
@@ -102,6 +105,13 @@ impl Fault {
     /// With this body.
     pub fn body(mut self, body: Value) -> Self {
         self.body = body;
+        self
+    }
+
+    /// With its body cut short: half of it is sent, then the connection
+    /// breaks.
+    pub fn cut_short(mut self) -> Self {
+        self.cut_short = true;
         self
     }
 }
@@ -340,6 +350,27 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             StatusCode::from_u16(fault.status).unwrap(),
             fault.body.clone(),
         );
+        if fault.cut_short {
+            let text = fault.body.to_string();
+            let half = bytes::Bytes::from(text[..text.len() / 2].to_owned());
+            // The status, headers and half the body go out first; then the
+            // stream fails and the server breaks the connection.
+            let chunks = futures_util::stream::unfold(0, move |step| {
+                let half = half.clone();
+                async move {
+                    match step {
+                        0 => Some((Ok(half), 1)),
+                        1 => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            Some((Err(std::io::Error::other("cut short")), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            *response.body_mut() = axum::body::Body::from_stream(chunks);
+            response.headers_mut().remove(header::CONTENT_LENGTH);
+        }
         if let Some(after) = &fault.retry_after {
             response
                 .headers_mut()
