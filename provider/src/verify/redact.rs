@@ -12,7 +12,35 @@ use consumer::SecretString;
 /// Replaces each known secret with `***` in text bound for output.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<SecretString>>>,
+    secrets: Arc<RwLock<Vec<Known>>>,
+}
+
+/// A secret and the other forms it takes in output, worked out once: inside
+/// JSON text a secret with quotes or backslashes appears escaped; inside a
+/// URL, percent-encoded. Each form differs from the secret.
+#[derive(Debug)]
+struct Known {
+    secret: SecretString,
+    forms: Vec<SecretString>,
+}
+
+impl Known {
+    fn new(secret: &SecretString) -> Self {
+        let raw = secret.expose();
+        let escaped = serde_json::to_string(raw).unwrap_or_default();
+        let escaped = escaped.trim_matches('"').to_owned();
+        let encoded: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+        let mut forms = Vec::new();
+        for form in [escaped, encoded] {
+            if form != raw {
+                forms.push(SecretString::new(form));
+            }
+        }
+        Self {
+            secret: secret.clone(),
+            forms,
+        }
+    }
 }
 
 /// Secrets shorter than this are not scrubbed: replacing them would mangle
@@ -26,10 +54,10 @@ impl Redactor {
             return;
         }
         let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
-        if !secrets.contains(secret) {
-            secrets.push(secret.clone());
+        if !secrets.iter().any(|k| k.secret == *secret) {
+            secrets.push(Known::new(secret));
             // Longest first, so a secret containing another is scrubbed whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+            secrets.sort_by_key(|k| std::cmp::Reverse(k.secret.expose().len()));
         }
     }
 
@@ -43,21 +71,12 @@ impl Redactor {
     pub fn scrub(&self, text: &str) -> String {
         let secrets = self.secrets.read().unwrap_or_else(|p| p.into_inner());
         let mut out = text.to_owned();
-        for secret in secrets.iter() {
-            let raw = secret.expose();
-            if out.contains(raw) {
-                out = out.replace(raw, "***");
-            }
-            // Inside JSON text a secret with quotes or backslashes appears
-            // escaped; inside a URL, percent-encoded.
-            let escaped = serde_json::to_string(raw).unwrap_or_default();
-            let escaped = escaped.trim_matches('"');
-            if escaped != raw && out.contains(escaped) {
-                out = out.replace(escaped, "***");
-            }
-            let encoded: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-            if encoded != raw && out.contains(&encoded) {
-                out = out.replace(&encoded, "***");
+        for known in secrets.iter() {
+            for form in std::iter::once(&known.secret).chain(&known.forms) {
+                let form = form.expose();
+                if out.contains(form) {
+                    out = out.replace(form, "***");
+                }
             }
         }
         out
