@@ -161,12 +161,12 @@ pub async fn run(settings: &CheckSpecSettings, out: &mut dyn Write) -> Result<Re
         Some(path) => Divergences::load(path)?,
         None => Divergences::builtin()?,
     };
-    let files = sources::discover(&settings.pacts)?;
+    let files = sources::discover_parsed(&settings.pacts)?;
     let doc = document::load(&settings.spec, settings.request_timeout).await?;
     let mut used = std::collections::BTreeSet::new();
     let mut pacts = Vec::new();
-    for file in files {
-        let read = pact::read(&file.path)?;
+    for (file, json) in files {
+        let read = pact::interactions(&file, &json)?;
         let mut interactions = Vec::new();
         for interaction in &read.interactions {
             let checked = check::check(&doc, interaction, settings.prefix).map_err(|source| {

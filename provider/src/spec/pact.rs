@@ -2,7 +2,7 @@
 //! few things the spec check looks at: method, path, query, headers, bodies,
 //! status and body matching rules.
 
-use std::path::Path;
+use crate::verify::sources::PactFile;
 
 use serde_json::Value;
 
@@ -100,21 +100,12 @@ pub struct Interaction {
     pub response: Part,
 }
 
-/// Reads the HTTP interactions of the pact file at `path`.
-pub fn read(path: &Path) -> Result<PactInteractions, SpecError> {
+/// The HTTP interactions of a pact file, from its JSON as
+/// [`crate::verify::sources::discover_parsed`] read it.
+pub fn interactions(file: &PactFile, json: &Value) -> Result<PactInteractions, SpecError> {
     let bad = |reason: String| SpecError::Pact {
-        path: path.to_owned(),
+        path: file.path.clone(),
         reason,
-    };
-    let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let json: Value =
-        serde_json::from_slice(&text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
-    let name = |role: &str| {
-        json.get(role)
-            .and_then(|p| p.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
     };
     let version = json
         .pointer("/metadata/pactSpecification/version")
@@ -170,8 +161,8 @@ pub fn read(path: &Path) -> Result<PactInteractions, SpecError> {
         });
     }
     Ok(PactInteractions {
-        consumer: name("consumer"),
-        provider: name("provider"),
+        consumer: file.consumer.clone(),
+        provider: file.provider.clone(),
         interactions,
         skipped,
     })

@@ -85,6 +85,15 @@ pub enum SourceError {
 /// Every pact file named by `paths`: files as they are, folders for their
 /// `*.json` files (sorted, not recursive).
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
+    Ok(discover_parsed(paths)?
+        .into_iter()
+        .map(|(file, _)| file)
+        .collect())
+}
+
+/// [`discover`], with each file's JSON as read, for a caller that reads
+/// the interactions itself.
+pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, SourceError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -112,7 +121,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
     Ok(files)
 }
 
-fn read(path: &Path) -> Result<PactFile, SourceError> {
+fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
     let text = std::fs::read(path).map_err(|e| SourceError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -137,13 +146,16 @@ fn read(path: &Path) -> Result<PactFile, SourceError> {
         .and_then(Value::as_array)
         .ok_or_else(|| not_a_pact("it has no `interactions` list".into()))?
         .len();
-    // Let the pact library itself parse it now, so that a file it would
-    // refuse is reported here with its path rather than mid-run.
-    pact_models::pact::read_pact(path).map_err(|e| not_a_pact(format!("{e:#}")))?;
-    Ok(PactFile {
+    // Let the pact library itself load it now (from the JSON read above,
+    // as its own reader would), so that a file it would refuse is reported
+    // here with its path rather than mid-run.
+    pact_models::pact::load_pact_from_json(&path.to_string_lossy(), &json)
+        .map_err(|e| not_a_pact(format!("{e:#}")))?;
+    let file = PactFile {
         path: path.to_owned(),
         consumer,
         provider,
         interactions,
-    })
+    };
+    Ok((file, json))
 }
