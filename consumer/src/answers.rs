@@ -27,6 +27,16 @@ pub struct IdentityError {
     pub description: Option<String>,
 }
 
+impl IdentityError {
+    /// An error with its code and description.
+    pub fn new(code: &str, description: impl Into<String>) -> Self {
+        Self {
+            code: Some(code.to_owned()),
+            description: Some(description.into()),
+        }
+    }
+}
+
 /// ASP.NET Core's `ValidationProblemDetails`: the answer to a body that
 /// cannot be bound to the command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

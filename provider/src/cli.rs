@@ -240,12 +240,7 @@ impl TenantArgs {
             (Some(id), Some(secret)) => Some(ClientCredentials {
                 id: id.clone(),
                 secret: secret.clone(),
-                scopes: self
-                    .scopes
-                    .split([' ', ','])
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                scopes: crate::emulator::config::split_scopes(&self.scopes).join(" "),
             }),
             (Some(_), None) => {
                 bail!("`--client-id` needs `--client-secret` (UIPATH_CLIENT_SECRET)")

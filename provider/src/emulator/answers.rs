@@ -98,17 +98,27 @@ pub fn problem(status: StatusCode, detail: Option<String>) -> Response {
     with_content_type(status, PROBLEM_JSON, body.to_string())
 }
 
-/// 401 as JwtBearer answers it: empty body, `WWW-Authenticate: Bearer`.
-pub fn unauthorized(invalid_token: bool) -> Response {
-    let challenge = if invalid_token {
-        "Bearer error=\"invalid_token\""
-    } else {
-        "Bearer"
-    };
+/// The `WWW-Authenticate` challenge of a 401 to a request with no token.
+pub const NO_TOKEN: &str = "Bearer";
+/// ... to a token that is not one the tenant issued.
+pub const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
+/// ... to a token that has expired.
+pub const EXPIRED_TOKEN: &str =
+    "Bearer error=\"invalid_token\", error_description=\"The token expired\"";
+
+/// 401 as JwtBearer answers it: empty body and this `WWW-Authenticate`
+/// challenge.
+pub fn unauthorized(challenge: &'static str) -> Response {
     let mut response = StatusCode::UNAUTHORIZED.into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(challenge),
     );
     response
+}
+
+/// `{"error": message}` with `status`: the emulator's own refusals (the
+/// OAuth token endpoint, provider states, the admin endpoints).
+pub fn error_json(status: StatusCode, message: impl serde::Serialize) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
 }

@@ -2,7 +2,7 @@
 //! JwtBearer does: 401 with a `WWW-Authenticate` challenge and no body, 403
 //! with no body.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::config::{SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_WRITE};
@@ -32,38 +32,27 @@ fn forbidden() -> Response {
     StatusCode::FORBIDDEN.into_response()
 }
 
-fn expired() -> Response {
-    let mut response = StatusCode::UNAUTHORIZED.into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(
-            "Bearer error=\"invalid_token\", error_description=\"The token expired\"",
-        ),
-    );
-    response
-}
-
 /// Accepts the request's bearer token for `access`, or answers 401 or 403.
 pub fn authorize(emulator: &Emulator, headers: &HeaderMap, access: Access) -> Result<(), Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(answers::unauthorized(false));
+        return Err(answers::unauthorized(answers::NO_TOKEN));
     };
     let Ok(value) = value.to_str() else {
-        return Err(answers::unauthorized(true));
+        return Err(answers::unauthorized(answers::INVALID_TOKEN));
     };
     let mut parts = value.trim().splitn(2, ' ');
     let scheme = parts.next().unwrap_or("");
     let token = parts.next().unwrap_or("").trim();
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(answers::unauthorized(false));
+        return Err(answers::unauthorized(answers::NO_TOKEN));
     }
     if token.is_empty() {
-        return Err(answers::unauthorized(true));
+        return Err(answers::unauthorized(answers::INVALID_TOKEN));
     }
     match emulator.tokens.check(token) {
         TokenCheck::Valid(scopes) if access.allowed_by(&scopes) => Ok(()),
         TokenCheck::Valid(_) => Err(forbidden()),
-        TokenCheck::Expired => Err(expired()),
-        TokenCheck::Invalid => Err(answers::unauthorized(true)),
+        TokenCheck::Expired => Err(answers::unauthorized(answers::EXPIRED_TOKEN)),
+        TokenCheck::Invalid => Err(answers::unauthorized(answers::INVALID_TOKEN)),
     }
 }

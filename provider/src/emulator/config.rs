@@ -23,11 +23,13 @@ pub const ALL_USER_SCOPES: [&str; 3] = [SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_
 /// The organization users go to when none is configured.
 pub const DEFAULT_ORGANIZATION: Uuid = Uuid::from_u128(0x6f72_6368_6573_7472_6174_6f72_2d70_6163);
 
-fn all_scopes() -> Vec<String> {
+/// Every user scope, as a token's list.
+pub(crate) fn all_scopes() -> Vec<String> {
     ALL_USER_SCOPES.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn split_scopes(text: &str) -> Vec<String> {
+/// Scopes as people write them: separated by spaces or commas.
+pub(crate) fn split_scopes(text: &str) -> Vec<String> {
     text.split([',', ' '])
         .filter(|s| !s.is_empty())
         .map(str::to_owned)

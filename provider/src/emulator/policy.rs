@@ -37,13 +37,6 @@ impl Default for PasswordPolicy {
     }
 }
 
-fn error(code: &str, description: String) -> IdentityError {
-    IdentityError {
-        code: Some(code.to_owned()),
-        description: Some(description),
-    }
-}
-
 impl PasswordPolicy {
     /// The violations of `password`, in ASP.NET Identity's order; empty when
     /// it is acceptable.
@@ -51,33 +44,33 @@ impl PasswordPolicy {
         let mut errors = Vec::new();
         let length = password.chars().count();
         if password.trim().is_empty() || length < self.min_length {
-            errors.push(error(
+            errors.push(IdentityError::new(
                 "PasswordTooShort",
                 format!("Passwords must be at least {} characters.", self.min_length),
             ));
         }
         if self.require_non_alphanumeric && password.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errors.push(error(
+            errors.push(IdentityError::new(
                 "PasswordRequiresNonAlphanumeric",
-                "Passwords must have at least one non alphanumeric character.".into(),
+                "Passwords must have at least one non alphanumeric character.",
             ));
         }
         if self.require_digit && !password.chars().any(|c| c.is_ascii_digit()) {
-            errors.push(error(
+            errors.push(IdentityError::new(
                 "PasswordRequiresDigit",
-                "Passwords must have at least one digit ('0'-'9').".into(),
+                "Passwords must have at least one digit ('0'-'9').",
             ));
         }
         if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
-            errors.push(error(
+            errors.push(IdentityError::new(
                 "PasswordRequiresLower",
-                "Passwords must have at least one lowercase ('a'-'z').".into(),
+                "Passwords must have at least one lowercase ('a'-'z').",
             ));
         }
         if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
-            errors.push(error(
+            errors.push(IdentityError::new(
                 "PasswordRequiresUpper",
-                "Passwords must have at least one uppercase ('A'-'Z').".into(),
+                "Passwords must have at least one uppercase ('A'-'Z').",
             ));
         }
         if self.required_unique_chars > 1 {
@@ -85,7 +78,7 @@ impl PasswordPolicy {
             seen.sort_unstable();
             seen.dedup();
             if seen.len() < self.required_unique_chars {
-                errors.push(error(
+                errors.push(IdentityError::new(
                     "PasswordRequiresUniqueChars",
                     format!(
                         "Passwords must use at least {} different characters.",

@@ -77,13 +77,6 @@ impl User {
     }
 }
 
-fn identity_error(code: &str, description: String) -> IdentityError {
-    IdentityError {
-        code: Some(code.to_owned()),
-        description: Some(description),
-    }
-}
-
 /// How a password change ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChangeResult {
@@ -153,7 +146,7 @@ impl Store {
     ) -> Result<UserId, Vec<IdentityError>> {
         let mut errors = Vec::new();
         if user.user_name.trim().is_empty() {
-            errors.push(identity_error(
+            errors.push(IdentityError::new(
                 "InvalidUserName",
                 format!(
                     "Username '{}' is invalid, can only contain letters or digits.",
@@ -164,7 +157,7 @@ impl Store {
         if let Some(email) = &user.email
             && !email.contains('@')
         {
-            errors.push(identity_error(
+            errors.push(IdentityError::new(
                 "InvalidEmail",
                 format!("Email '{email}' is invalid."),
             ));
@@ -174,7 +167,7 @@ impl Store {
         }
         let mut inner = self.lock();
         if inner.users.contains_key(&user.id) {
-            errors.push(identity_error(
+            errors.push(IdentityError::new(
                 "DuplicateUserId",
                 format!("A user with id '{}' already exists.", user.id),
             ));
@@ -186,7 +179,7 @@ impl Store {
                 .filter(|u| u.partition == user.partition)
         };
         if same_org().any(|u| u.user_name.eq_ignore_ascii_case(&user.user_name)) {
-            errors.push(identity_error(
+            errors.push(IdentityError::new(
                 "DuplicateUserName",
                 format!("Username '{}' is already taken.", user.user_name),
             ));
@@ -198,7 +191,7 @@ impl Store {
                     .is_some_and(|e| e.eq_ignore_ascii_case(email))
             })
         {
-            errors.push(identity_error(
+            errors.push(IdentityError::new(
                 "DuplicateEmail",
                 format!("Email '{email}' is already taken."),
             ));
@@ -342,9 +335,9 @@ impl Store {
             return ChangeResult::UnknownUser;
         };
         if user.locked {
-            return ChangeResult::Refused(vec![identity_error(
+            return ChangeResult::Refused(vec![IdentityError::new(
                 "UserLockedOut",
-                "User is locked out.".into(),
+                "User is locked out.",
             )]);
         }
         let matches = match (&user.password, old) {
@@ -356,9 +349,9 @@ impl Store {
             if lockout_threshold > 0 && user.failed_checks >= lockout_threshold {
                 user.locked = true;
             }
-            return ChangeResult::Refused(vec![identity_error(
+            return ChangeResult::Refused(vec![IdentityError::new(
                 "PasswordMismatch",
-                "Incorrect password.".into(),
+                "Incorrect password.",
             )]);
         }
         user.failed_checks = 0;

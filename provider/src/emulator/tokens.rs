@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use super::config::{ALL_USER_SCOPES, ClientSpec, EmulatorConfig};
+use super::config::{ClientSpec, EmulatorConfig, all_scopes};
 
 /// What a presented token is worth.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,7 +108,7 @@ impl Tokens {
             };
         }
         if self.open {
-            TokenCheck::Valid(ALL_USER_SCOPES.iter().map(|s| (*s).to_owned()).collect())
+            TokenCheck::Valid(all_scopes())
         } else {
             TokenCheck::Invalid
         }

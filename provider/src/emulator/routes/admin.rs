@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::json;
 
 use super::{UserPath, parse_user_id, read_body};
 use crate::emulator::faults::FaultRule;
@@ -44,15 +43,16 @@ async fn add_fault(
     let rule: FaultRule = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
-            return (
+            return answers::error_json(
                 StatusCode::BAD_REQUEST,
-                Json(json!({ "error": format!("not a fault rule: {e}; expected {{\"route\", \"kind\", \"retry-after\"?, \"delay-ms\"?, \"next\"?, \"share\"?}}") })),
-            )
-                .into_response();
+                format!(
+                    "not a fault rule: {e}; expected {{\"route\", \"kind\", \"retry-after\"?, \"delay-ms\"?, \"next\"?, \"share\"?}}"
+                ),
+            );
         }
     };
     if let Err(e) = rule.validate() {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": e }))).into_response();
+        return answers::error_json(StatusCode::BAD_REQUEST, e);
     }
     emulator.faults.add(rule);
     (StatusCode::CREATED, Json(emulator.faults.list())).into_response()

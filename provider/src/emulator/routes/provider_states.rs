@@ -9,25 +9,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::emulator::{Emulator, binding, states};
+use crate::emulator::{Emulator, answers, binding, states};
 
 use super::read_body;
 
-/// The body a Pact verifier posts: `{"state", "params", "action"}`.
+/// The body a Pact verifier posts: `{"state", "params", "action"}`. The
+/// states take no parameters, so `params` is not read.
 #[derive(Deserialize)]
 struct StateChange {
     state: String,
     #[serde(default)]
-    #[allow(dead_code)]
-    params: Option<Value>,
-    #[serde(default)]
     action: Option<String>,
-}
-
-fn refuse(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
 }
 
 /// Sets up or tears down a provider state; answers with the values to
@@ -47,7 +41,7 @@ pub async fn provider_state(
     let change: StateChange = match serde_json::from_slice(&bytes) {
         Ok(c) => c,
         Err(e) => {
-            return refuse(
+            return answers::error_json(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "expected {{\"state\": string, \"params\": object, \"action\": \"setup\"|\"teardown\"}}: {e}"
@@ -58,13 +52,13 @@ pub async fn provider_state(
     match change.action.as_deref().unwrap_or("setup") {
         "setup" => match states::setup(&emulator, &change.state) {
             Ok(values) => Json(values).into_response(),
-            Err(e) => refuse(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e) => answers::error_json(StatusCode::BAD_REQUEST, e.to_string()),
         },
         "teardown" => {
             states::teardown(&emulator, &change.state);
             Json(json!({})).into_response()
         }
-        other => refuse(
+        other => answers::error_json(
             StatusCode::BAD_REQUEST,
             format!(
                 "unknown action `{}`: use `setup` or `teardown`",

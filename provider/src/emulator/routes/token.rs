@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::read_body;
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, answers};
 
 fn oauth_error(code: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": code }))).into_response()
+    answers::error_json(StatusCode::BAD_REQUEST, code)
 }
 
 /// Issues an access token for `grant_type=client_credentials`.

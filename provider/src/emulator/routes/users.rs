@@ -79,10 +79,10 @@ pub async fn create(
     if !emulator.config.organizations.contains(&partition) {
         return answers::identity_result(
             StatusCode::BAD_REQUEST,
-            vec![consumer::IdentityError {
-                code: Some("PartitionNotFound".into()),
-                description: Some(format!("Organization '{partition}' does not exist.")),
-            }],
+            vec![consumer::IdentityError::new(
+                "PartitionNotFound",
+                format!("Organization '{partition}' does not exist."),
+            )],
         );
     }
     let id = command
