@@ -133,7 +133,7 @@ impl BaseUrl {
             .path_segments()
             .and_then(|mut s| s.rfind(|seg| !seg.is_empty()).map(str::to_owned));
         if let Some(last) = last
-            && (last == "identity_" || last == "identity")
+            && last.parse::<IdentityPrefix>().is_ok()
         {
             return Err(BaseUrlError::PrefixIncluded {
                 input: shown,

@@ -58,16 +58,20 @@ impl<'a> MakeWriter<'a> for ScrubbingStderr {
     }
 }
 
+/// What a panic said: its `&str` or `String` payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}
+
 /// Replaces the panic hook with one that scrubs the message: a panic inside
 /// the harness must not print a secret either.
 pub fn install_scrubbing_panic_hook(redactor: Redactor) {
     std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
+        let message = panic_message(info.payload());
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -66,11 +66,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The back-off before retry number `attempt` (0 for the first retry).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
-        self.base_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
+        crate::tenant::retry::exponential_backoff(self.base_delay, self.max_delay, attempt)
     }
 }
 

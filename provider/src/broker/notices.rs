@@ -70,7 +70,11 @@ impl Notice {
 
 /// Prints each notice on its own line, `indent`ed, prefixed by its kind
 /// when that is a warning or an error; debug notices are left out.
-pub fn print(out: &mut (dyn Write + Send), notices: &[Notice], indent: &str) {
+pub fn print<'a>(
+    out: &mut (dyn Write + Send),
+    notices: impl IntoIterator<Item = &'a Notice>,
+    indent: &str,
+) {
     for notice in notices {
         let prefix = match notice.kind.as_str() {
             "debug" => continue,

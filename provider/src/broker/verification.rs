@@ -451,13 +451,11 @@ pub async fn run(
             }
         );
         let _ = writeln!(out, "  {}", pact.url);
-        let before: Vec<Notice> = pact
-            .notices
-            .iter()
-            .filter(|n| n.is_before_verification())
-            .cloned()
-            .collect();
-        notices::print(out, &before, "  ");
+        notices::print(
+            out,
+            pact.notices.iter().filter(|n| n.is_before_verification()),
+            "  ",
+        );
         verify::print_console(settings, &report, &redactor, out);
         merged.target = report.target.clone();
         merged.outcomes.extend(report.outcomes.iter().cloned());
@@ -486,13 +484,13 @@ pub async fn run(
     } else {
         for (pact, report) in pacts.iter().zip(&verified) {
             if let Some(success) = outcome(report) {
-                let after: Vec<Notice> = pact
-                    .notices
-                    .iter()
-                    .filter(|n| n.is_after_verification(success, false))
-                    .cloned()
-                    .collect();
-                notices::print(out, &after, "  ");
+                notices::print(
+                    out,
+                    pact.notices
+                        .iter()
+                        .filter(|n| n.is_after_verification(success, false)),
+                    "  ",
+                );
             }
         }
     }
@@ -545,13 +543,13 @@ async fn publish_all(
             broker.provider,
             if success { "verified" } else { "failed" }
         );
-        let after: Vec<Notice> = pact
-            .notices
-            .iter()
-            .filter(|n| n.is_after_verification(success, true))
-            .cloned()
-            .collect();
-        notices::print(out, &after, "  ");
+        notices::print(
+            out,
+            pact.notices
+                .iter()
+                .filter(|n| n.is_after_verification(success, true)),
+            "  ",
+        );
     }
     Ok(())
 }

@@ -246,7 +246,7 @@ async fn fetch(url: &Url, timeout: Duration) -> Result<Vec<u8>, SpecError> {
         )
         .send()
         .await
-        .map_err(|e| fetch_error(error_chain(&e)))?;
+        .map_err(|e| fetch_error(consumer::client::error_chain(&e)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(SpecError::HttpStatus {
@@ -257,19 +257,8 @@ async fn fetch(url: &Url, timeout: Duration) -> Result<Vec<u8>, SpecError> {
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| fetch_error(error_chain(&e)))?;
+        .map_err(|e| fetch_error(consumer::client::error_chain(&e)))?;
     Ok(bytes.to_vec())
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// Parses a document's text (JSON or YAML).
@@ -474,7 +463,7 @@ fn offset_below_identity(base: &str) -> String {
     let segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     let after = match segments
         .iter()
-        .rposition(|s| *s == "identity_" || *s == "identity")
+        .rposition(|s| s.parse::<consumer::IdentityPrefix>().is_ok())
     {
         Some(i) => &segments[i + 1..],
         None => &segments[..],

@@ -31,6 +31,14 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The wait before retry number `attempt` (0 for the first retry): `base`
+/// doubled per attempt, at most `max`. The tenant calls and the broker
+/// client back off alike.
+pub fn exponential_backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
+    base.checked_mul(factor).unwrap_or(max).min(max)
+}
+
 /// Whether an answer is worth another try.
 pub fn is_transient(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
@@ -48,18 +56,15 @@ impl RetryPolicy {
         let mut attempt = 0u32;
         loop {
             let result = call().await;
+            let backoff = exponential_backoff(self.base_delay, self.max_delay, attempt);
             let wait = match &result {
-                Ok(a) if is_transient(a.status) => {
-                    let backoff = self.base_delay.saturating_mul(1 << attempt.min(16));
-                    a.retry_after.unwrap_or(backoff)
-                }
+                Ok(a) if is_transient(a.status) => a
+                    .retry_after
+                    .map_or(backoff, |after| after.min(self.max_delay)),
                 Ok(_) => return result,
-                Err(ClientError::Transport { .. }) => {
-                    self.base_delay.saturating_mul(1 << attempt.min(16))
-                }
+                Err(ClientError::Transport { .. }) => backoff,
                 Err(_) => return result,
             };
-            let wait = wait.min(self.max_delay);
             if attempt >= self.retries || started.elapsed() + wait > self.budget {
                 return result;
             }

@@ -612,13 +612,7 @@ pub async fn verify_batches(
         tokio::select! {
             result = verification => match result {
                 Ok(r) => Ending::Done(r),
-                Err(panic) => Ending::Panicked(
-                    panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "a panic".into()),
-                ),
+                Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
             },
             () = shutdown => Ending::Interrupted,
         }
