@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
-use crate::tenant::{Deleted, Tenant, TenantError, USER_PREFIX};
+use crate::tenant::{Tenant, TenantError, USER_PREFIX};
 use crate::verify::redact::Redactor;
 
 /// Something to undo on the tenant.
@@ -88,7 +88,7 @@ impl Ledger {
 /// Undoes one entry; `Ok(())` when it is undone (or nothing needed undoing).
 async fn undo(tenant: &Tenant, entry: &Undo) -> Result<(), TenantError> {
     match entry {
-        Undo::DeleteUser { id, .. } => tenant.delete_user(id).await.map(|_: Deleted| ()),
+        Undo::DeleteUser { id, .. } => tenant.delete_user(id).await,
         Undo::RestorePassword {
             id,
             current,

@@ -57,19 +57,6 @@ pub enum TenantError {
     },
 }
 
-impl TenantError {
-    /// Whether the credentials were refused (401) or lack a scope (403).
-    pub fn is_auth(&self) -> bool {
-        matches!(
-            self,
-            TenantError::Refused {
-                status: 401 | 403,
-                ..
-            }
-        )
-    }
-}
-
 /// The next step when the Identity API is not where the flags say.
 const CHECK_BASE_URL: &str = ". Check `--base-url` and `--identity-prefix` (identity_ for Automation Cloud and Suite, identity for standalone)";
 
@@ -94,15 +81,6 @@ pub fn network_hint(reason: &str) -> &'static str {
     } else {
         ". Check that the deployment is running and reachable from here, and that `--base-url` is right"
     }
-}
-
-/// What happened to a user the verifier tried to delete.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Deleted {
-    /// Deleted now.
-    Now,
-    /// Already gone (404).
-    AlreadyGone,
 }
 
 /// One tenant: its Identity API, the organization users are created in,
@@ -229,23 +207,18 @@ impl Tenant {
     }
 
     /// Deletes a user; 404 counts as already deleted.
-    pub async fn delete_user(&self, id: &UserId) -> Result<Deleted, TenantError> {
-        let answer = self
-            .call_accepting(
-                &format!("deleting the user {id}"),
-                "PM.User or PM.User.Write",
-                |a| a.is_success() || a.status == 404,
-                |c| {
-                    let id = *id;
-                    async move { c.delete_user(&id).await }
-                },
-            )
-            .await?;
-        Ok(if answer.status == 404 {
-            Deleted::AlreadyGone
-        } else {
-            Deleted::Now
-        })
+    pub async fn delete_user(&self, id: &UserId) -> Result<(), TenantError> {
+        self.call_accepting(
+            &format!("deleting the user {id}"),
+            "PM.User or PM.User.Write",
+            |a| a.is_success() || a.status == 404,
+            |c| {
+                let id = *id;
+                async move { c.delete_user(&id).await }
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Changes a password back (teardown of an existing user); `Ok(false)`
