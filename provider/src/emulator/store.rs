@@ -272,22 +272,25 @@ impl Store {
             .cloned()
             .collect();
         drop(inner);
-        let key = |u: &User| -> String {
-            match query
-                .sort_by
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("email") => u.email.clone().unwrap_or_default(),
-                Some("name") => u.name.clone().unwrap_or_default(),
-                Some("surname") => u.surname.clone().unwrap_or_default(),
-                Some("displayname") => u.display_name.clone().unwrap_or_default(),
-                Some("creationtime") => format!("{:?}", u.created),
-                _ => u.user_name.to_lowercase(),
+        // The sort field is read once; creation times compare as times.
+        let field = query.sort_by.as_deref().map(str::to_ascii_lowercase);
+        match field.as_deref() {
+            Some("creationtime") => {
+                found.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
             }
-        };
-        found.sort_by(|a, b| key(a).cmp(&key(b)).then(a.id.cmp(&b.id)));
+            field => {
+                let text = |u: &User| -> String {
+                    match field {
+                        Some("email") => u.email.clone().unwrap_or_default(),
+                        Some("name") => u.name.clone().unwrap_or_default(),
+                        Some("surname") => u.surname.clone().unwrap_or_default(),
+                        Some("displayname") => u.display_name.clone().unwrap_or_default(),
+                        _ => u.user_name.to_lowercase(),
+                    }
+                };
+                found.sort_by_cached_key(|u| (text(u), u.id));
+            }
+        }
         if query.descending {
             found.reverse();
         }
@@ -368,5 +371,38 @@ impl Store {
         // (each change is a few assignments after all checks), so a poisoned
         // lock is still sound.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn sorting_by_creation_time_compares_times() {
+        let store = Store::default();
+        let partition = Uuid::new_v4();
+        // In the same second, 5 ns before 10 ns: as text ("tv_nsec: 5" and
+        // "tv_nsec: 10") the order would be the other way round.
+        let second = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for (name, nanos) in [("later", 10), ("earlier", 5)] {
+            let mut user = User::new(UserId::random(), partition, name, None);
+            user.created = second + Duration::from_nanos(nanos);
+            store.insert(user);
+        }
+        let query = ListQuery {
+            top: 10,
+            sort_by: Some("creationTime".into()),
+            ..ListQuery::default()
+        };
+        let names: Vec<String> = store
+            .list(partition, &query)
+            .users
+            .into_iter()
+            .map(|u| u.user_name)
+            .collect();
+        assert_eq!(names, ["earlier", "later"]);
     }
 }
