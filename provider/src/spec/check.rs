@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::document::{Document, Location, Media, Operation, SecurityScheme};
 use super::matchers;
-use super::pact::{Body, Interaction, Part};
+use super::pact::{Body, Interaction, Part, Rule};
 use super::schema::{Direction, SchemaError, Validator, Violation};
 
 /// What a finding is about. The divergence list names these.
@@ -508,6 +508,19 @@ fn is_json(media_type: &str) -> bool {
         || media_type == "*/*"
 }
 
+/// What is wrong with a body against its schema: the example itself, and
+/// what the body's matchers allow where that can be decided.
+fn body_violations<'a>(
+    validator: &Validator<'a>,
+    schema: &'a Value,
+    value: &Value,
+    rules: &[Rule],
+) -> Result<Vec<Violation>, SchemaError> {
+    let mut violations = validator.validate(schema, value)?;
+    violations.extend(matchers::check(validator, schema, value, rules)?);
+    Ok(violations)
+}
+
 fn check_request_body<'a>(
     validator: &Validator<'a>,
     op: &'a Operation,
@@ -532,10 +545,7 @@ fn check_request_body<'a>(
         );
         return Ok(());
     };
-    let content_type = request
-        .content_type
-        .clone()
-        .unwrap_or_else(|| "application/json".into());
+    let content_type = request.content_type_or_json();
     let Some(media) = media_for(&declared.media, &content_type) else {
         out.find(
             Check::RequestContentType,
@@ -554,13 +564,7 @@ fn check_request_body<'a>(
         }
         return Ok(());
     };
-    let mut violations = validator.validate(schema, value)?;
-    violations.extend(matchers::check(
-        validator,
-        schema,
-        value,
-        &request.body_rules,
-    )?);
+    let violations = body_violations(validator, schema, value, &request.body_rules)?;
     if violations.is_empty() {
         return Ok(());
     }
@@ -665,10 +669,7 @@ fn check_response<'a>(
         );
         return Ok(());
     }
-    let content_type = response
-        .content_type
-        .clone()
-        .unwrap_or_else(|| "application/json".into());
+    let content_type = response.content_type_or_json();
     let chosen = match media_for(media, &content_type) {
         Some(m) => m,
         None => match matcher_accepts(response, media) {
@@ -699,13 +700,7 @@ fn check_response<'a>(
         }
         return Ok(());
     };
-    let mut violations = validator.validate(schema, value)?;
-    violations.extend(matchers::check(
-        validator,
-        schema,
-        value,
-        &response.body_rules,
-    )?);
+    let violations = body_violations(validator, schema, value, &response.body_rules)?;
     for v in violations {
         out.find(Check::ResponseBody, v.to_string());
     }

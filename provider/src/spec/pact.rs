@@ -79,6 +79,14 @@ impl Part {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The body's content type, `application/json` when the pact gives
+    /// none.
+    pub fn content_type_or_json(&self) -> String {
+        self.content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into())
+    }
 }
 
 /// One HTTP interaction.
