@@ -230,7 +230,8 @@ impl Tenant {
         from: &Password,
         to: &Password,
     ) -> Result<bool, TenantError> {
-        let command = consumer::ChangePassword::new(from.clone(), to.clone());
+        let body = serde_json::to_value(consumer::ChangePassword::new(from.clone(), to.clone()))
+            .expect("two strings serialise");
         let never_changed = |a: &Answer| {
             a.status == 400
                 && a.json::<consumer::IdentityResult>().is_some_and(|r| {
@@ -245,12 +246,9 @@ impl Tenant {
                 "PM.User or PM.User.Write",
                 |a| a.status == 200 || never_changed(a),
                 |c| {
-                    let command = command.clone();
+                    let body = body.clone();
                     let id = *id;
-                    async move {
-                        let body = serde_json::to_value(&command).expect("two strings serialise");
-                        c.send_change_password_raw(&id, &body).await
-                    }
+                    async move { c.send_change_password_raw(&id, &body).await }
                 },
             )
             .await?;
