@@ -118,6 +118,19 @@ struct Inner {
     next_legacy_id: i64,
 }
 
+impl Inner {
+    /// Stores `user`, giving it the next legacy id unless it has one.
+    fn put(&mut self, mut user: User) -> UserId {
+        self.next_legacy_id += 1;
+        if user.legacy_id == 0 {
+            user.legacy_id = self.next_legacy_id;
+        }
+        let id = user.id;
+        self.users.insert(id, user);
+        id
+    }
+}
+
 /// All users, behind one lock.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -126,13 +139,8 @@ pub struct Store {
 
 impl Store {
     /// Adds or replaces a user (seeding and provider states).
-    pub fn insert(&self, mut user: User) {
-        let mut inner = self.lock();
-        inner.next_legacy_id += 1;
-        if user.legacy_id == 0 {
-            user.legacy_id = inner.next_legacy_id;
-        }
-        inner.users.insert(user.id, user);
+    pub fn insert(&self, user: User) {
+        self.lock().put(user);
     }
 
     /// Creates a user as `POST api/User` does: refused with Identity errors
@@ -140,7 +148,7 @@ impl Store {
     /// taken, or the password breaks the policy.
     pub fn create(
         &self,
-        mut user: User,
+        user: User,
         validate_password: bool,
         policy: &PasswordPolicy,
     ) -> Result<UserId, Vec<IdentityError>> {
@@ -199,13 +207,7 @@ impl Store {
         if !errors.is_empty() {
             return Err(errors);
         }
-        inner.next_legacy_id += 1;
-        if user.legacy_id == 0 {
-            user.legacy_id = inner.next_legacy_id;
-        }
-        let id = user.id;
-        inner.users.insert(id, user);
-        Ok(id)
+        Ok(inner.put(user))
     }
 
     /// Removes a user; whether it existed.
