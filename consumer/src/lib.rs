@@ -15,8 +15,11 @@
 //! - [`answers`]: the JSON bodies the API answers with
 //!   (`IdentityResult`, `ValidationProblemDetails`).
 //! - [`outcome`]: [`ChangePasswordOutcome`], every answer the call can give,
-//!   typed.
+//!   typed by what automation acts on (wrong old password, [`PolicyRule`]s
+//!   broken, locked out, unbindable body, …).
 //! - [`client`]: [`IdentityClient`], which sends the call.
+//! - [`contract`]: the contract's vocabulary (provider states, their
+//!   parameters, interaction descriptions) that every provider must know.
 //! - [`admin`]: the calls a verifier needs on a real tenant (token by client
 //!   credentials, create, list and delete users), as raw answers.
 //! - [`tls`]: installs the process-wide rustls crypto provider.
@@ -25,6 +28,7 @@ pub mod admin;
 pub mod answers;
 pub mod base_url;
 pub mod client;
+pub mod contract;
 pub mod outcome;
 pub mod secret;
 pub mod tls;
@@ -34,6 +38,6 @@ pub use admin::{Answer, IssuedToken, ListedUser, NewUser, UserPage};
 pub use answers::{IdentityError, IdentityResult, ValidationProblem};
 pub use base_url::{BaseUrl, BaseUrlError, IdentityPrefix};
 pub use client::{ChangePassword, ClientError, IdentityClient};
-pub use outcome::ChangePasswordOutcome;
+pub use outcome::{ChangePasswordOutcome, PolicyRule, Rejection};
 pub use secret::{BearerToken, Password, SecretString};
 pub use user_id::{UserId, UserIdError};
