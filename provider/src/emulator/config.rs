@@ -165,6 +165,10 @@ pub enum Deviation {
     ValidationMessagesAsStrings,
     /// Calls with no bearer token are served instead of refused.
     AnonymousAllowed,
+    /// Identity error codes renamed as another identity stack might name
+    /// them: `PasswordMismatch` -> `InvalidPassword`, `PasswordTooShort` ->
+    /// `PasswordLength` (descriptions unchanged).
+    RenamedErrorCodes,
 }
 
 /// The largest request body the emulator reads (64 KiB); larger gets 413.

@@ -1,5 +1,6 @@
 //! `orchestrator-pact verify`, run as a user runs it.
 
+use consumer::contract::{REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD};
 use provider::emulator::{Deviation, EmulatorConfig};
 use rstest::rstest;
 use serde_json::Value;
@@ -72,6 +73,51 @@ async fn a_deployment_that_breaks_the_contract_fails_and_is_named(
     assert!(run.stdout.contains(&format!("FAILED  {broken}")), "{run}");
     assert!(run.stdout.contains(finding), "{run}");
     assert!(run.stdout.contains("4 verified, 1 failed"), "{run}");
+    assert!(run.stdout.contains("the contract does not hold"), "{run}");
+}
+
+/// A tenant whose Identity stack names its errors otherwise answers the
+/// same statuses and shapes, so only pinned codes can catch it: automation
+/// that asks "was the old password wrong?" would break there.
+#[tokio::test]
+async fn a_deployment_that_renames_the_error_codes_fails_and_names_the_codes() {
+    let emulator = start_emulator(EmulatorConfig {
+        deviation: Some(Deviation::RenamedErrorCodes),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{run}");
+    let report = |description: &str| {
+        let start = run
+            .stdout
+            .find(&format!("FAILED  {description}"))
+            .unwrap_or_else(|| panic!("`{description}` is not reported as failed: {run}"));
+        let rest = &run.stdout[start + 8..];
+        let end = rest
+            .find("\n  ok")
+            .or_else(|| rest.find("\n  FAILED"))
+            .unwrap_or(rest.len());
+        rest[..end].to_owned()
+    };
+    let mismatch = report(REFUSES_A_WRONG_OLD_PASSWORD);
+    assert!(
+        mismatch.contains("InvalidPassword") && mismatch.contains("PasswordMismatch"),
+        "the finding names both codes: {run}"
+    );
+    let policy = report(REFUSES_A_TOO_SHORT_PASSWORD);
+    assert!(policy.contains("PasswordLength"), "{run}");
+    assert!(run.stdout.contains("3 verified, 2 failed"), "{run}");
     assert!(run.stdout.contains("the contract does not hold"), "{run}");
 }
 

@@ -67,8 +67,26 @@ pub async fn change_password(
         {
             answers::identity_result(StatusCode::OK, vec![])
         }
+        ChangeResult::Refused(errors) if deviation == Some(Deviation::RenamedErrorCodes) => {
+            answers::identity_result(StatusCode::BAD_REQUEST, renamed(errors))
+        }
         ChangeResult::Refused(errors) => answers::identity_result(StatusCode::BAD_REQUEST, errors),
     }
+}
+
+/// The errors under the codes of [`Deviation::RenamedErrorCodes`].
+fn renamed(errors: Vec<IdentityError>) -> Vec<IdentityError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            e.code = e.code.map(|code| match code.as_str() {
+                "PasswordMismatch" => "InvalidPassword".to_owned(),
+                "PasswordTooShort" => "PasswordLength".to_owned(),
+                _ => code,
+            });
+            e
+        })
+        .collect()
 }
 
 fn is_mismatch(errors: &[IdentityError]) -> bool {
