@@ -56,6 +56,72 @@ pub const REFUSES_AN_ANONYMOUS_CALL: &str = "a request to change the password wi
 pub const POLICY_CODE_REGEX: &str =
     "^Password(TooShort|Requires(Digit|Lower|Upper|NonAlphanumeric|UniqueChars))$";
 
+/// Why a provider state's parameters cannot be set up as they stand.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateParamsError {
+    /// A password parameter that is not a string.
+    #[error("the provider state `{state}`: its parameter `{param}` is not a string")]
+    NotAString {
+        /// The state.
+        state: String,
+        /// The parameter.
+        param: &'static str,
+    },
+    /// `oldPassword` and `password` say the opposite of the state's name.
+    #[error(
+        "the provider state `{state}` needs an `oldPassword` {needs} the user's current `password`, \
+         but its parameters give {given}: fix the pact's parameters"
+    )]
+    Contradicts {
+        /// The state.
+        state: String,
+        /// What the state needs ("equal to", "different from").
+        needs: &'static str,
+        /// What the parameters give ("the same", "another").
+        given: &'static str,
+    },
+}
+
+/// Checks that a state's parameters agree with its name: with the user's
+/// current `password` given, the `oldPassword` sent must be that password,
+/// except in [`STATE_WRONG_OLD_PASSWORD`], where it must be another. A
+/// pact recorded before `password` existed has none, and passes: the
+/// provider then chooses the current password itself. States this contract
+/// does not define pass too (their provider knows what they mean).
+pub fn check_state_params<'a>(
+    state: &str,
+    param: impl Fn(&str) -> Option<&'a serde_json::Value>,
+) -> Result<(), StateParamsError> {
+    let text = |name: &'static str| match param(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(StateParamsError::NotAString {
+            state: state.chars().take(200).collect(),
+            param: name,
+        }),
+    };
+    let (Some(current), Some(old)) = (text(PARAM_PASSWORD)?, text(PARAM_OLD_PASSWORD)?) else {
+        return Ok(());
+    };
+    let must_match = match state {
+        STATE_KNOWN_PASSWORD | STATE_POLICY_VIOLATION => true,
+        STATE_WRONG_OLD_PASSWORD => false,
+        _ => return Ok(()),
+    };
+    if (current == old) == must_match {
+        return Ok(());
+    }
+    Err(StateParamsError::Contradicts {
+        state: state.to_owned(),
+        needs: if must_match {
+            "equal to"
+        } else {
+            "different from"
+        },
+        given: if must_match { "another" } else { "the same" },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +151,53 @@ mod tests {
             assert!(!regex.is_match(code), "{code}");
             assert!(!PolicyRule::is_policy_code(code), "{code}");
         }
+    }
+
+    fn params(password: Option<&str>, old: &str) -> serde_json::Value {
+        let mut p =
+            serde_json::json!({ PARAM_OLD_PASSWORD: old, PARAM_NEW_PASSWORD: "New-passw0rd" });
+        if let Some(password) = password {
+            p[PARAM_PASSWORD] = password.into();
+        }
+        p
+    }
+
+    #[test]
+    fn state_params_that_agree_with_their_state_pass() {
+        for (state, old) in [
+            (STATE_KNOWN_PASSWORD, "Old-passw0rd"),
+            (STATE_POLICY_VIOLATION, "Old-passw0rd"),
+            (STATE_WRONG_OLD_PASSWORD, "Wrong-passw0rd"),
+        ] {
+            let p = params(Some("Old-passw0rd"), old);
+            assert_eq!(check_state_params(state, |k| p.get(k)), Ok(()), "{state}");
+        }
+    }
+
+    #[test]
+    fn state_params_without_a_password_pass_as_before() {
+        for state in STATES {
+            let p = params(None, "Whatever-1");
+            assert_eq!(check_state_params(state, |k| p.get(k)), Ok(()), "{state}");
+        }
+    }
+
+    #[test]
+    fn state_params_that_contradict_their_state_are_refused_without_the_passwords() {
+        let same = params(Some("Old-passw0rd"), "Old-passw0rd");
+        let e = check_state_params(STATE_WRONG_OLD_PASSWORD, |k| same.get(k)).unwrap_err();
+        assert!(e.to_string().contains("different from"), "{e}");
+        let other = params(Some("Old-passw0rd"), "Wrong-passw0rd");
+        let e = check_state_params(STATE_KNOWN_PASSWORD, |k| other.get(k)).unwrap_err();
+        assert!(e.to_string().contains("equal to"), "{e}");
+        assert!(!e.to_string().contains("passw0rd"), "{e}");
+        let number = serde_json::json!({ PARAM_PASSWORD: 7, PARAM_OLD_PASSWORD: "x" });
+        assert!(matches!(
+            check_state_params(STATE_KNOWN_PASSWORD, |k| number.get(k)),
+            Err(StateParamsError::NotAString {
+                param: PARAM_PASSWORD,
+                ..
+            })
+        ));
     }
 }

@@ -4,22 +4,25 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use consumer::contract::{
+    self, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, StateParamsError,
+};
 use consumer::{SecretString, UserId};
 use serde_json::{Value, json};
 
 use super::Emulator;
 use super::store::User;
 
-/// A user exists; `oldPassword` is its password, `newPassword` a valid one.
-pub const KNOWN_PASSWORD: &str = "a user exists with a known password";
-/// A user exists; `oldPassword` is not its password.
-pub const WRONG_OLD_PASSWORD: &str = "a user exists and the old password sent is wrong";
+/// A user exists; `password` is its password, sent as `oldPassword`, and
+/// `newPassword` a valid one.
+pub const KNOWN_PASSWORD: &str = contract::STATE_KNOWN_PASSWORD;
+/// A user exists; `oldPassword` is not its `password`.
+pub const WRONG_OLD_PASSWORD: &str = contract::STATE_WRONG_OLD_PASSWORD;
 /// A user exists; `newPassword` breaks the password policy (too short).
-pub const POLICY_VIOLATION: &str =
-    "a user exists and the new password violates the password policy";
+pub const POLICY_VIOLATION: &str = contract::STATE_POLICY_VIOLATION;
 
 /// Every state name the emulator can set up.
-pub const KNOWN_STATES: [&str; 3] = [KNOWN_PASSWORD, WRONG_OLD_PASSWORD, POLICY_VIOLATION];
+pub const KNOWN_STATES: [&str; 3] = contract::STATES;
 
 /// Why a state could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +30,9 @@ pub enum StateError {
     /// A state name the emulator does not know.
     #[error("unknown provider state `{0}`: the emulator knows {known}", known = KNOWN_STATES.map(|s| format!("`{s}`")).join(", "))]
     Unknown(String),
+    /// Parameters that contradict their state.
+    #[error(transparent)]
+    Params(#[from] StateParamsError),
 }
 
 /// Users created for each state, so that teardown removes them (last in,
@@ -50,9 +56,19 @@ impl Ledger {
     }
 }
 
-/// Sets up `state`: creates a fresh user and answers with the values the
-/// interaction sends (`userId`, `oldPassword`, `newPassword`).
-pub fn setup(emulator: &Emulator, state: &str) -> Result<HashMap<String, Value>, StateError> {
+/// Sets up `state`: creates a fresh user and answers with what it set up
+/// and what the interaction sends (`userId`, `password`, `oldPassword`,
+/// `newPassword`). `param` reads the state's parameters: they are checked
+/// against the state ([`contract::check_state_params`]), but the values are
+/// the emulator's own, a fresh user and passwords that fit its policy, so
+/// that verifications sharing one emulator never meet and a stricter
+/// policy still gets valid passwords. A request without parameters (the
+/// older protocol) is set up the same way.
+pub fn setup<'a>(
+    emulator: &Emulator,
+    state: &str,
+    param: impl Fn(&str) -> Option<&'a Value>,
+) -> Result<HashMap<String, Value>, StateError> {
     let policy = &emulator.config.policy;
     let password = policy.generate();
     let (old, new) = match state {
@@ -61,18 +77,20 @@ pub fn setup(emulator: &Emulator, state: &str) -> Result<HashMap<String, Value>,
         POLICY_VIOLATION => (password.clone(), policy.too_short_example()),
         other => return Err(StateError::Unknown(other.chars().take(200).collect())),
     };
+    contract::check_state_params(state, param)?;
     let id = UserId::random();
     emulator.store.insert(User::new(
         id,
         emulator.config.first_organization(),
         format!("pact-{}", &id.to_string()[..8]),
-        Some(SecretString::new(password)),
+        Some(SecretString::new(password.clone())),
     ));
     emulator.ledger.push(state, id);
     Ok(HashMap::from([
-        ("userId".to_owned(), json!(id.to_string())),
-        ("oldPassword".to_owned(), json!(old)),
-        ("newPassword".to_owned(), json!(new)),
+        (PARAM_USER_ID.to_owned(), json!(id.to_string())),
+        (PARAM_PASSWORD.to_owned(), json!(password)),
+        (PARAM_OLD_PASSWORD.to_owned(), json!(old)),
+        (PARAM_NEW_PASSWORD.to_owned(), json!(new)),
     ]))
 }
 

@@ -57,7 +57,10 @@ impl ProviderStateExecutor for StateExecutor {
         match self.as_ref() {
             StateExecutor::Emulator(emulator) => {
                 if setup {
-                    states::setup(emulator, &provider_state.name).map_err(|e| {
+                    states::setup(emulator, &provider_state.name, |name| {
+                        provider_state.params.get(name)
+                    })
+                    .map_err(|e| {
                         ProviderStateError {
                             description: e.to_string(),
                             interaction_id,
@@ -85,7 +88,9 @@ impl ProviderStateExecutor for StateExecutor {
             }
             StateExecutor::Tenant(tenant) => {
                 let result = if setup {
-                    tenant.setup(&provider_state.name).await
+                    tenant
+                        .setup(&provider_state.name, |name| provider_state.params.get(name))
+                        .await
                 } else {
                     tenant.teardown().await;
                     Ok(HashMap::new())

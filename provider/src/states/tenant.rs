@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use consumer::contract::{
+    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
+};
 use consumer::{NewUser, Password, UserId};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -206,8 +209,15 @@ impl TenantStates {
         p
     }
 
-    /// Sets up `state` and gives the values the interaction sends.
-    pub async fn setup(&self, state: &str) -> Result<HashMap<String, Value>, TenantError> {
+    /// Sets up `state` and gives what it set up and what the interaction
+    /// sends (`userId`, `password`, `oldPassword`, `newPassword`). `param`
+    /// reads the state's parameters, which are checked against the state
+    /// before anything is created; the values are the run's own.
+    pub async fn setup<'a>(
+        &self,
+        state: &str,
+        param: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Result<HashMap<String, Value>, TenantError> {
         if !KNOWN_STATES.contains(&state) {
             return Err(TenantError::Unusable {
                 what: format!("setting up the provider state `{state}`"),
@@ -217,6 +227,10 @@ impl TenantStates {
                 ),
             });
         }
+        check_state_params(state, param).map_err(|e| TenantError::Unusable {
+            what: format!("setting up the provider state `{state}`"),
+            problem: e.to_string(),
+        })?;
         let (id, current) = match &self.mode {
             UserMode::Throwaway { run_id, created } => {
                 let organization = self.tenant.require_organization()?;
@@ -272,10 +286,14 @@ impl TenantStates {
                 original: current.clone(),
             });
         }
+        // `password` is the user's current one: in existing-user mode the
+        // real user's, registered with the redactor when it was read, like
+        // every password generated here.
         Ok(HashMap::from([
-            ("userId".to_owned(), json!(id.to_string())),
-            ("oldPassword".to_owned(), json!(old.expose())),
-            ("newPassword".to_owned(), json!(new.expose())),
+            (PARAM_USER_ID.to_owned(), json!(id.to_string())),
+            (PARAM_PASSWORD.to_owned(), json!(current.expose())),
+            (PARAM_OLD_PASSWORD.to_owned(), json!(old.expose())),
+            (PARAM_NEW_PASSWORD.to_owned(), json!(new.expose())),
         ]))
     }
 

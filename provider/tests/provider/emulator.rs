@@ -10,7 +10,7 @@ use provider::emulator::states::{KNOWN_PASSWORD, POLICY_VIOLATION, WRONG_OLD_PAS
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::fixtures::{http, setup_state, start_emulator};
+use crate::fixtures::{http, setup_state, setup_state_with, start_emulator};
 
 fn client(base: &str, prefix: IdentityPrefix, token: Option<&str>) -> IdentityClient {
     IdentityClient::new(
@@ -119,6 +119,102 @@ async fn provider_states_supply_values_that_produce_their_answer(
         "{outcome:?}"
     );
     assert_eq!(outcome.error_codes(), [code]);
+}
+
+/// The answer names the user's current password too, so a state handler
+/// or another consumer's pact (`${password}`) need not guess it.
+#[rstest]
+#[case::known_password(KNOWN_PASSWORD)]
+#[case::wrong_old_password(WRONG_OLD_PASSWORD)]
+#[case::policy_violation(POLICY_VIOLATION)]
+#[tokio::test]
+async fn provider_states_answer_with_the_users_current_password(#[case] state: &str) {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let params = json!({
+        "userId": "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
+        "password": "Old-passw0rd",
+        "oldPassword": if state == WRONG_OLD_PASSWORD { "Wrong-passw0rd" } else { "Old-passw0rd" },
+        "newPassword": "New-passw0rd",
+    });
+    let (status, answer) = setup_state_with(&emulator.url(), state, params).await;
+    assert_eq!(status, 200, "{answer}");
+    let (user, old, _) = values(&answer);
+    let current = answer["password"].as_str().expect("`password` is answered");
+    assert_eq!(old == current, state != WRONG_OLD_PASSWORD, "{answer}");
+    // It is the user's password: a change from it succeeds.
+    let outcome = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"))
+        .change_password(&user, &ChangePassword::new(current, "Another-passw0rd"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, ChangePasswordOutcome::Changed);
+}
+
+/// Pacts recorded before `password` existed, and verifiers that send no
+/// parameters at all, still get their state (a regression guard: the
+/// original code passes it too).
+#[rstest]
+#[case::no_params_key(None)]
+#[case::params_without_password(Some(json!({
+    "userId": "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
+    "oldPassword": "Wrong-passw0rd",
+    "newPassword": "New-passw0rd",
+})))]
+#[tokio::test]
+async fn an_old_style_state_request_without_a_password_still_works(#[case] params: Option<Value>) {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let mut body = json!({ "state": WRONG_OLD_PASSWORD, "action": "setup" });
+    if let Some(params) = params {
+        body["params"] = params;
+    }
+    let response = http()
+        .post(format!("{}/_pact/provider-states", emulator.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (user, old, new) = values(&response.json().await.unwrap());
+    let outcome = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"))
+        .change_password(&user, &ChangePassword::new(old, new))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ChangePasswordOutcome::WrongOldPassword(_)),
+        "{outcome:?}"
+    );
+}
+
+/// A pact whose parameters say the opposite of its state name cannot be
+/// verified meaningfully: refused with a 400 that names the state and the
+/// parameters, and never quotes the passwords.
+#[rstest]
+#[case::wrong_state_sending_the_current_password(
+    WRONG_OLD_PASSWORD,
+    "Old-passw0rd",
+    "different from"
+)]
+#[case::known_state_sending_another_password(KNOWN_PASSWORD, "Other-passw0rd", "equal to")]
+#[tokio::test]
+async fn refuses_state_parameters_that_contradict_their_state(
+    #[case] state: &str,
+    #[case] old: &str,
+    #[case] needs: &str,
+) {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let params =
+        json!({ "password": "Old-passw0rd", "oldPassword": old, "newPassword": "New-passw0rd" });
+    let (status, answer) = setup_state_with(&emulator.url(), state, params).await;
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.contains(state) && error.contains(needs), "{error}");
+    assert!(
+        !error.contains("passw0rd"),
+        "a password was quoted: {error}"
+    );
+    assert!(
+        emulator.emulator.store.is_empty(),
+        "a user was set up anyway"
+    );
 }
 
 #[tokio::test]

@@ -169,6 +169,42 @@ async fn a_broken_contract_exits_1_and_still_cleans_up() {
     assert_eq!(users(&emulator).await, before, "{run}");
 }
 
+/// A pact whose state parameters contradict the state (it says the old
+/// password sent is wrong, but sends the user's current one) cannot be
+/// checked: nothing is created on the tenant, and the run exits 2.
+#[tokio::test]
+async fn state_parameters_that_contradict_their_state_create_nothing_and_exit_2() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    let dir = std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = "automation-client-uipath-identity.json";
+    let mut pact: Value =
+        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    for interaction in pact["interactions"].as_array_mut().unwrap() {
+        for state in interaction["providerStates"].as_array_mut().unwrap() {
+            let params = state["params"].as_object_mut().unwrap();
+            let current = params["password"].clone();
+            params.insert("oldPassword".into(), current);
+        }
+    }
+    std::fs::write(dir.join(file), pact.to_string()).unwrap();
+    let mut args = live_args(
+        &emulator.url(),
+        &["--filter-description", "wrong old password"],
+    );
+    args[2] = dir.to_string_lossy().into_owned();
+    let run = orchestrator_pact(&args).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stdout.contains("could not be checked"), "{run}");
+    assert_eq!(users(&emulator).await, before, "{run}");
+    assert_eq!(
+        emulator.emulator.store.len(),
+        before.len(),
+        "a user was created: {run}"
+    );
+}
+
 #[tokio::test]
 async fn what_cannot_be_deleted_is_printed_by_id_and_cleanup_removes_it() {
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;

@@ -121,6 +121,43 @@ async fn a_deployment_that_renames_the_error_codes_fails_and_names_the_codes() {
     assert!(run.stdout.contains("the contract does not hold"), "{run}");
 }
 
+/// A pact recorded before the states named the user's current `password`
+/// (another consumer's, or an older one of ours) still verifies, in process
+/// and through the state endpoint (a regression guard: the original code
+/// passes it too).
+#[tokio::test]
+async fn a_pact_whose_states_carry_no_password_still_verifies() {
+    let dir = tempdir();
+    let file = "automation-client-uipath-identity.json";
+    let mut pact: Value =
+        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    for interaction in pact["interactions"].as_array_mut().unwrap() {
+        for state in interaction["providerStates"].as_array_mut().unwrap() {
+            let params = state["params"].as_object_mut().unwrap();
+            assert!(params.remove("password").is_some(), "{state}");
+        }
+    }
+    std::fs::write(dir.join(file), pact.to_string()).unwrap();
+    let old = dir.to_string_lossy().into_owned();
+
+    let embedded = orchestrator_pact(["verify", "--pacts", &old]).await;
+    assert_eq!(embedded.code, 0, "{embedded}");
+
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let url = emulator.url();
+    let through_url = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &old,
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+    ])
+    .await;
+    assert_eq!(through_url.code, 0, "{through_url}");
+}
+
 #[tokio::test]
 async fn verifies_a_deployment_under_a_base_path_and_tears_its_users_down() {
     let emulator = start_emulator(EmulatorConfig::default()).await;

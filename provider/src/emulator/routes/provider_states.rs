@@ -16,10 +16,13 @@ use crate::emulator::{Emulator, answers, binding, states};
 use super::read_body;
 
 /// The body a Pact verifier posts: `{"state", "params", "action"}`. The
-/// states take no parameters, so `params` is not read.
+/// parameters (`userId`, `password`, `oldPassword`, `newPassword`) are
+/// checked against the state; older verifiers and pacts send none.
 #[derive(Deserialize)]
 struct StateChange {
     state: String,
+    #[serde(default)]
+    params: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     action: Option<String>,
 }
@@ -50,7 +53,9 @@ pub async fn provider_state(
         }
     };
     match change.action.as_deref().unwrap_or("setup") {
-        "setup" => match states::setup(&emulator, &change.state) {
+        "setup" => match states::setup(&emulator, &change.state, |name| {
+            change.params.as_ref().and_then(|p| p.get(name))
+        }) {
             Ok(values) => Json(values).into_response(),
             Err(e) => answers::error_json(StatusCode::BAD_REQUEST, e.to_string()),
         },
