@@ -158,6 +158,52 @@ async fn a_pact_whose_states_carry_no_password_still_verifies() {
     assert_eq!(through_url.code, 0, "{through_url}");
 }
 
+/// The README's example of another consumer's interaction, which uses the
+/// contract's state vocabulary, verifies against the emulator: in process
+/// and through its state endpoint.
+#[tokio::test]
+async fn the_readmes_example_of_another_consumers_interaction_verifies() {
+    let readme =
+        std::fs::read_to_string(pacts_dir().join("../README.md")).expect("the README is readable");
+    let fragment = readme
+        .split("A fragment of such an interaction (Pact\nV4):\n\n```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has the example fragment");
+    let interaction: Value = serde_json::from_str(fragment).expect("the fragment is JSON");
+    let pact = serde_json::json!({
+        "consumer": { "name": "robot-rotator" },
+        "provider": { "name": "uipath-identity" },
+        "interactions": [interaction],
+        "metadata": { "pactSpecification": { "version": "4.0" } },
+    });
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("robot-rotator-uipath-identity.json"),
+        pact.to_string(),
+    )
+    .unwrap();
+    let pacts = dir.to_string_lossy().into_owned();
+
+    let embedded = orchestrator_pact(["verify", "--pacts", &pacts]).await;
+    assert_eq!(embedded.code, 0, "{embedded}");
+    assert!(embedded.stdout.contains("1 verified"), "{embedded}");
+
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let url = emulator.url();
+    let through_url = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts,
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+    ])
+    .await;
+    assert_eq!(through_url.code, 0, "{through_url}");
+}
+
 #[tokio::test]
 async fn verifies_a_deployment_under_a_base_path_and_tears_its_users_down() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
