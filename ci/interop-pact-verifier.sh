@@ -2,8 +2,9 @@
 # Interoperability: the official Pact verifier verifies pacts/ against
 # `orchestrator-pact serve` started with no flags, through its provider-state
 # URL and with no credentials of its own (it sends the pact's example token).
-# A control run against an emulator that breaks the contract must fail, so
-# that this check can go red.
+# Control runs against emulators that break the contract must fail, so that
+# this check can go red: one answers a wrong old password with success, one
+# renames the error codes the pacts pin (PasswordMismatch, PasswordTooShort).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PACT_DO_NOT_TRACK=true
@@ -36,3 +37,11 @@ if verify_with_pact_cli >/dev/null 2>&1; then
   exit 1
 fi
 echo "interop: the control run failed, as it must"
+
+start_emulator --deviate renamed-error-codes
+echo "== control: the same against an emulator that renames the pinned error codes"
+if verify_with_pact_cli >/dev/null 2>&1; then
+  echo "interop FAILED: the official verifier passed an emulator that renames the pinned codes" >&2
+  exit 1
+fi
+echo "interop: the renamed-codes control run failed, as it must"
