@@ -3,7 +3,7 @@
 
 use consumer::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
-    UserId,
+    PolicyRule, UserId,
 };
 use provider::emulator::EmulatorConfig;
 use provider::emulator::states::{KNOWN_PASSWORD, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
@@ -96,6 +96,20 @@ async fn reports_every_policy_violation_with_identity_codes() {
             "PasswordRequiresLower"
         ]
     );
+    // The client reads each rule, with the minimum the emulator's text names.
+    match &outcome {
+        ChangePasswordOutcome::PolicyViolation { rules, .. } => assert_eq!(
+            rules,
+            &[
+                PolicyRule::TooShort {
+                    min_length: Some(8)
+                },
+                PolicyRule::RequiresDigit,
+                PolicyRule::RequiresLower,
+            ]
+        ),
+        other => panic!("expected a policy violation, got {other:?}"),
+    }
 }
 
 #[rstest]

@@ -329,12 +329,21 @@ async fn locks_a_user_after_consecutive_failures_until_unlocked() {
             .await
             .unwrap();
         assert_eq!(o.error_codes(), ["PasswordMismatch"]);
+        assert!(
+            matches!(o, ChangePasswordOutcome::WrongOldPassword(_)),
+            "{o:?}"
+        );
     }
     let locked = client
         .change_password(&id, &ChangePassword::new("Right-passw0rd", "New-passw0rd"))
         .await
         .unwrap();
     assert_eq!(locked.error_codes(), ["UserLockedOut"]);
+    // The client tells a locked account apart, even with the right password.
+    assert!(
+        matches!(locked, ChangePasswordOutcome::LockedOut(_)),
+        "{locked:?}"
+    );
 
     let unlock = http()
         .post(format!("{url}/_admin/users/{id}/unlock"))
