@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
+use crate::http;
 use crate::states::StateExecutor;
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
@@ -104,6 +105,8 @@ pub struct VerifySettings {
     pub append_summary: Option<PathBuf>,
     /// Time-out of each request to the provider and to the state URL.
     pub request_timeout: Duration,
+    /// The largest answer body read from the tenant or the state URL.
+    pub max_body: usize,
     /// Accept any TLS certificate.
     pub disable_ssl_verification: bool,
     /// Also print the pact library's own report.
@@ -142,6 +145,7 @@ impl Default for VerifySettings {
             summary: None,
             append_summary: None,
             request_timeout: Duration::from_secs(30),
+            max_body: http::DEFAULT_MAX_BODY,
             disable_ssl_verification: false,
             verbose: false,
             silence_library_stdout: false,
@@ -241,15 +245,15 @@ fn filter(settings: &VerifySettings) -> Result<FilterInfo, VerifyError> {
 }
 
 /// An HTTP client for the tenant's set-up calls, with the run's TLS and
-/// time-out settings.
+/// time-out settings; it follows no redirect (its requests carry the
+/// client secret, tokens and passwords).
 fn http_client(settings: &VerifySettings) -> Result<reqwest::Client, VerifyError> {
-    consumer::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .user_agent(concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")))
-        .timeout(settings.request_timeout)
-        .danger_accept_invalid_certs(settings.disable_ssl_verification)
-        .build()
-        .map_err(|e| VerifyError::Library(e.to_string()))
+    http::client(http::ClientSettings {
+        timeout: settings.request_timeout,
+        insecure: settings.disable_ssl_verification,
+        redirects: http::Redirects::Never,
+    })
+    .map_err(|e| VerifyError::Library(e.to_string()))
 }
 
 /// Checks that something answers HTTP at `url`; any status will do.
@@ -323,12 +327,15 @@ pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tena
         ));
     }
     probe(url, &http).await?;
-    let tokens = Arc::new(TokenSource::new(
-        credentials,
-        http.clone(),
-        settings.retry,
-        settings.redactor.clone(),
-    ));
+    let tokens = Arc::new(
+        TokenSource::new(
+            credentials,
+            http.clone(),
+            settings.retry,
+            settings.redactor.clone(),
+        )
+        .with_max_body(settings.max_body),
+    );
     tenant_at(settings, url, http, tokens).await
 }
 
@@ -344,7 +351,7 @@ async fn tenant_at(
     let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
         .map_err(|e| VerifyError::Flags(e.to_string()))?;
     Ok(Tenant::new(
-        IdentityClient::with_http(http, base, None),
+        IdentityClient::with_http(http, base, None).with_max_body(settings.max_body),
         settings.organization_id,
         tokens,
         settings.retry,
@@ -487,12 +494,15 @@ pub async fn verify_batches(
         Target::Url(url) => {
             let credentials = credentials(settings, url)?;
             probe(url, &http).await?;
-            let tokens = Arc::new(TokenSource::new(
-                credentials.clone(),
-                http.clone(),
-                settings.retry,
-                redactor.clone(),
-            ));
+            let tokens = Arc::new(
+                TokenSource::new(
+                    credentials.clone(),
+                    http.clone(),
+                    settings.retry,
+                    redactor.clone(),
+                )
+                .with_max_body(settings.max_body),
+            );
             if let Some(state_url) = &settings.state_change_url {
                 tokens.refresh_if_needed().await?;
                 let states = StateExecutor::http(
