@@ -91,11 +91,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 /// The next step when an answer was larger than the cap.
-pub fn too_large_hint(limit: usize) -> String {
-    format!(
-        ". The cap is {limit} bytes: if the server is right to send more, raise it with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)"
-    )
-}
+pub const TOO_LARGE_HINT: &str = ". If the server is right to send that much, raise the cap with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)";
 
 #[cfg(test)]
 mod tests {

@@ -143,7 +143,8 @@ pub enum BrokerError {
     },
     /// An answer whose body is larger than the cap, left unread.
     #[error(
-        "the Pact Broker's answer to {method} {url} is larger than the cap of {limit} bytes{announced}; it was not read. If the broker is right to send that much, raise the cap with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)"
+        "the Pact Broker's answer to {method} {url} is larger than the cap of {limit} bytes{announced}; it was not read{}",
+        crate::http::TOO_LARGE_HINT
     )]
     TooLarge {
         /// The method.

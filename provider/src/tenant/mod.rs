@@ -78,9 +78,7 @@ pub fn edge_hint(reason: &str) -> Option<&'static str> {
             ". The harness follows no redirect from the tenant (the request carries a password, a token or the client secret): point `--base-url` (or `--identity-url`) at the host that answers itself",
         )
     } else if text.contains("larger than the cap") {
-        Some(
-            ". If the server is right to send that much, raise the cap with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)",
-        )
+        Some(crate::http::TOO_LARGE_HINT)
     } else if text.contains("timed out") {
         Some(
             ". The answer did not arrive within `--request-timeout` (PACT_PROVIDER_REQUEST_TIMEOUT): raise it if the deployment is slow",

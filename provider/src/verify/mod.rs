@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod quiet;
 pub mod redact;
+pub mod relay;
 pub mod report;
 pub mod sources;
 pub mod target;
@@ -155,6 +156,10 @@ impl Default for VerifySettings {
         }
     }
 }
+
+/// How much longer the pact library waits for an answer than the relay
+/// does, so that the relay's time-out, which names the flag, strikes first.
+const RELAY_MARGIN: Duration = Duration::from_secs(5);
 
 /// The policy generated passwords meet unless told otherwise: at least 16
 /// characters with every class, which satisfies every policy UiPath ships.
@@ -571,13 +576,38 @@ pub async fn verify_batches(
         "verifying {interactions} interactions from {} pact(s) against {target_name}",
         batches.iter().map(|b| b.pacts).sum::<usize>(),
     );
+    // A deployment is reached through the bounded relay: the pact library
+    // would read its answers whole. The relay's own time-out strikes first,
+    // so that a slow answer is named as one.
+    let relay = match &settings.target {
+        Target::Embedded => None,
+        Target::Url(_) => Some(
+            relay::Relay::start(
+                &url,
+                http.clone(),
+                settings.max_body,
+                settings.request_timeout,
+            )
+            .await
+            .map_err(|e| {
+                VerifyError::Library(format!("could not start the relay on 127.0.0.1: {e}"))
+            })?,
+        ),
+    };
+    let replay_url = relay
+        .as_ref()
+        .map_or_else(|| url.clone(), |r| r.url_for(&url));
     let options = VerificationOptions {
         request_filter: Some(Arc::new(InjectCredentials::new(
             tokens,
             settings.identity_prefix,
         ))),
         disable_ssl_verification: settings.disable_ssl_verification,
-        request_timeout: settings.request_timeout.as_millis().min(u64::MAX as u128) as u64,
+        // A redirect is an answer the contract judges: never followed.
+        follow_redirects: false,
+        request_timeout: (settings.request_timeout + RELAY_MARGIN)
+            .as_millis()
+            .min(u64::MAX as u128) as u64,
         coloured_output: false,
         no_pacts_is_error: true,
         ..VerificationOptions::default()
@@ -598,7 +628,7 @@ pub async fn verify_batches(
         let verification = std::panic::AssertUnwindSafe(async {
             let mut results = Vec::with_capacity(batches.len());
             for batch in batches {
-                let provider = target::provider_info(&batch.provider, &url);
+                let provider = target::provider_info(&batch.provider, &replay_url);
                 let result = verify_provider_async(
                     provider,
                     batch.sources,
@@ -679,7 +709,13 @@ pub async fn verify_batches(
     let mut reports = Vec::with_capacity(results.len());
     for result in results {
         let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
-        reports.push(Report::from_result(target_name.clone(), &result));
+        let mut report = Report::from_result(target_name.clone(), &result);
+        if let Some(relay) = &relay {
+            for warning in relay.explain(&mut report) {
+                let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));
+            }
+        }
+        reports.push(report);
     }
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;

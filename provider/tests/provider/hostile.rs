@@ -27,6 +27,8 @@ pub enum Misbehaviour {
     Huge,
     /// Streams zeros in chunks, with no length, while read (up to 1 GiB).
     Endless,
+    /// Sends the status line and headers, then nothing for a minute.
+    Stall,
 }
 
 /// A rule: requests with this method whose path contains this text.
@@ -149,6 +151,15 @@ async fn misbehave(State(front): State<Arc<Front>>, request: Request) -> Respons
             .body(zeros())
             .unwrap(),
         Some(Misbehaviour::Endless) => json(Response::builder()).body(zeros()).unwrap(),
+        Some(Misbehaviour::Stall) => {
+            let stream = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok::<_, std::io::Error>(Bytes::from_static(b"{}"))
+            });
+            json(Response::builder())
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
         None => pass(&front, request).await,
     }
 }
@@ -336,4 +347,74 @@ async fn a_broker_redirecting_to_another_origin_gets_no_credentials() {
     assert_eq!(run.code, 2, "{run}");
     assert_sink_untouched(&front, &run);
     assert!(run.stderr.contains(&front.sink), "{run}");
+}
+#[tokio::test]
+async fn a_change_password_redirected_elsewhere_sends_no_password_there_and_fails_the_contract() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    let front = Hostile::start(
+        &emulator.url(),
+        vec![Rule::new(
+            Method::POST,
+            "/changepassword",
+            Misbehaviour::Redirect(307),
+        )],
+    )
+    .await;
+    let run = orchestrator_pact(live_args(&front.url, &[])).await;
+    assert_sink_untouched(&front, &run);
+    // A redirect is the tenant's answer, and the contract says 200 or 400.
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.output().contains(&front.sink), "{run}");
+    assert_eq!(users(&emulator).await, before, "{run}");
+}
+
+#[tokio::test]
+async fn a_verified_answer_announcing_a_gigabyte_is_not_read_and_the_run_exits_2_naming_the_cap() {
+    let (run, took) = capped_run(
+        Rule::new(Method::POST, "/changepassword", Misbehaviour::Huge),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout.contains("larger than the cap of 4194304 bytes")
+            && run.stdout.contains("--max-body-size"),
+        "{run}"
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}{run}");
+}
+
+#[tokio::test]
+async fn an_endless_verified_answer_stops_at_the_cap() {
+    let (run, _) = capped_run(
+        Rule::new(Method::POST, "/changepassword", Misbehaviour::Endless),
+        &["--max-body-size", "1MiB"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout.contains("larger than the cap of 1048576 bytes"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn a_verified_answer_that_stalls_is_named_a_time_out() {
+    let (run, _) = capped_run(
+        Rule::new(Method::POST, "/changepassword", Misbehaviour::Stall),
+        &[
+            "--request-timeout",
+            "1000",
+            "--filter-description",
+            "correct old password",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout.contains("within `--request-timeout` (1000 ms)")
+            && !run.output().contains("error decoding response body"),
+        "{run}"
+    );
 }
