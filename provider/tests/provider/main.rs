@@ -5,6 +5,7 @@ mod broker;
 mod broker_double;
 mod broker_pacts;
 mod concurrency;
+mod connections;
 mod emulator;
 mod fixtures;
 mod fuzz;
