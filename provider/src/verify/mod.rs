@@ -511,9 +511,13 @@ pub async fn verify_batches(
             if let Some(state_url) = &settings.state_change_url {
                 tokens.refresh_if_needed().await?;
                 let states = StateExecutor::http(
-                    state_url.to_string(),
-                    settings.state_change_teardown,
-                    3,
+                    crate::states::StateUrl {
+                        url: state_url.clone(),
+                        teardown: settings.state_change_teardown,
+                        retries: 3,
+                        http: http.clone(),
+                        max_body: settings.max_body,
+                    },
                     redactor.clone(),
                 );
                 (url.clone(), Some(tokens), states, url.to_string())

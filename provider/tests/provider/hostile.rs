@@ -418,3 +418,48 @@ async fn a_verified_answer_that_stalls_is_named_a_time_out() {
         "{run}"
     );
 }
+
+/// `verify` against an emulator whose provider states come through the
+/// front, which misbehaves on them.
+async fn state_url_run(misbehaviour: Misbehaviour) -> (crate::fixtures::Run, Hostile) {
+    let emulator = start_emulator(EmulatorConfig::default()).await;
+    let front = Hostile::start(
+        &emulator.url(),
+        vec![Rule::new(
+            Method::POST,
+            provider::emulator::PROVIDER_STATES_PATH,
+            misbehaviour,
+        )],
+    )
+    .await;
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        crate::fixtures::pacts_dir().to_str().unwrap(),
+        "--base-url",
+        &emulator.url(),
+        "--state-change-url",
+        &format!("{}{}", front.url, provider::emulator::PROVIDER_STATES_PATH),
+    ])
+    .await;
+    (run, front)
+}
+
+#[tokio::test]
+async fn a_state_url_redirecting_elsewhere_is_not_followed() {
+    let (run, front) = state_url_run(Misbehaviour::Redirect(307)).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert_sink_untouched(&front, &run);
+    assert!(run.output().contains(&front.sink), "{run}");
+}
+
+#[tokio::test]
+async fn a_state_url_answer_announcing_a_gigabyte_is_not_read() {
+    let (run, _front) = state_url_run(Misbehaviour::Huge).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.output()
+            .contains("larger than the cap of 4194304 bytes"),
+        "{run}"
+    );
+}
