@@ -731,6 +731,9 @@ pub struct CheckSpecArgs {
     /// Time-out of fetching `--spec URL`, in milliseconds.
     #[arg(long = "request-timeout", value_name = "MS", default_value = "30000", value_parser = parse_millis)]
     pub request_timeout: Duration,
+    /// The cap on a fetched `--spec URL` document (`--max-body-size`).
+    #[command(flatten)]
+    pub max_body: BodyCapArgs,
 }
 
 impl CheckSpecArgs {
@@ -748,6 +751,7 @@ impl CheckSpecArgs {
             divergences: self.divergences,
             json: self.json,
             request_timeout: self.request_timeout,
+            max_body: self.max_body.max_body_size,
         })
     }
 }

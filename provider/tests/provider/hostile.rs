@@ -463,3 +463,26 @@ async fn a_state_url_answer_announcing_a_gigabyte_is_not_read() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn a_spec_url_streaming_past_the_cap_is_not_read() {
+    let front = Hostile::start(
+        "http://127.0.0.1:9",
+        vec![Rule::new(Method::GET, "/swagger", Misbehaviour::Endless)],
+    )
+    .await;
+    let run = orchestrator_pact([
+        "check-spec",
+        "--spec",
+        &format!("{}/swagger/external/swagger.json", front.url),
+        "--max-body-size",
+        "64KiB",
+    ])
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("larger than the cap of 65536 bytes")
+            && run.stderr.contains("--max-body-size"),
+        "{run}"
+    );
+}
