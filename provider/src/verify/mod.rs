@@ -2,8 +2,9 @@
 //!
 //! The path of one run: pact sources → target (embedded emulator or URL) →
 //! state executor → request filter (credentials) →
-//! `pact_verifier::verify_provider_async` → report (console, JUnit, JSON,
-//! all through the [`redact::Redactor`]) → [`report::Verdict`].
+//! `pact_verifier::verify_provider_async` (through the bounded
+//! [`relay::Relay`] for a URL) → report (console, JUnit, JSON, all through
+//! the [`redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
 pub mod quiet;

@@ -486,3 +486,19 @@ async fn a_spec_url_streaming_past_the_cap_is_not_read() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn a_token_answer_that_stalls_is_named_a_time_out_with_its_flag() {
+    let (run, _) = capped_run(
+        Rule::new(Method::POST, "/connect/token", Misbehaviour::Stall),
+        &["--request-timeout", "1000", "--setup-retries", "0"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("timed out")
+            && run.stderr.contains("--request-timeout")
+            && !run.stderr.contains("error decoding response body"),
+        "{run}"
+    );
+}
