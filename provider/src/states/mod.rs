@@ -31,7 +31,7 @@ pub enum StateExecutor {
 }
 
 impl StateExecutor {
-    /// Posts to `url` (set-up and teardown), retrying `retries` times;
+    /// Posts to the state URL `url` (set-up, and teardown if asked);
     /// every value it answers under a key naming a password, token or
     /// secret is added to `redactor`.
     pub fn http(url: StateUrl, redactor: Redactor) -> Self {
