@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::client::{ClientError, IdentityClient};
 use crate::secret::{BearerToken, Password, SecretString};
 use crate::user_id::UserId;
+use crate::wire;
 
 /// An answer of the API: status, `Retry-After`, body.
 #[derive(Clone, Debug)]
@@ -60,19 +61,28 @@ pub fn retry_after(
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The answer to a sent request, or the transport error that kept it.
+/// The answer to a sent request (its body at most `max_body` bytes), or
+/// the error that kept it. A redirect is an error naming its target: the
+/// clients of this crate follow none to another origin, and a redirect
+/// that reaches here was not followed.
 pub(crate) async fn read(
     url: &Url,
     response: Result<reqwest::Response, reqwest::Error>,
+    max_body: usize,
 ) -> Result<Answer, ClientError> {
     let response = response.map_err(|e| ClientError::transport(url, e))?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Err(ClientError::Redirected {
+            url: url.to_string(),
+            target: wire::redirect_target(url, response.headers())
+                .unwrap_or_else(|| "nowhere (no usable Location header)".into()),
+        });
+    }
     let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
-    let body = response
-        .bytes()
+    let body = wire::read_body(response, max_body)
         .await
-        .map_err(|e| ClientError::transport(url, e))?
-        .to_vec();
+        .map_err(|e| ClientError::body(url, e))?;
     Ok(Answer {
         status,
         retry_after,
@@ -93,13 +103,16 @@ pub struct IssuedToken {
     pub scope: Option<String>,
 }
 
-/// Asks `token_url` for a token by client credentials.
+/// Asks `token_url` for a token by client credentials; the answer's body
+/// is read up to `max_body` bytes. Build `http` without redirects: the form
+/// carries the secret.
 pub async fn request_token(
     http: &reqwest::Client,
     token_url: &Url,
     client_id: &str,
     client_secret: &SecretString,
     scopes: &str,
+    max_body: usize,
 ) -> Result<Answer, ClientError> {
     let form = [
         ("grant_type", "client_credentials"),
@@ -113,7 +126,7 @@ pub async fn request_token(
         .form(&form)
         .send()
         .await;
-    read(token_url, response).await
+    read(token_url, response, max_body).await
 }
 
 /// A user to create: the fields of `CreateUserCommand` a verifier sets.
@@ -173,7 +186,7 @@ impl IdentityClient {
             "partitionGlobalId": user.partition,
         });
         let request = self.post_json(url.clone(), body.to_string().into_bytes());
-        read(&url, request.send().await).await
+        read(&url, request.send().await, self.max_body()).await
     }
 
     /// `POST {identity}/api/User/{userId}/changepassword` with any JSON body,
@@ -185,7 +198,7 @@ impl IdentityClient {
     ) -> Result<Answer, ClientError> {
         let url = self.base().change_password(user);
         let request = self.post_json(url.clone(), body.to_string().into_bytes());
-        read(&url, request.send().await).await
+        read(&url, request.send().await, self.max_body()).await
     }
 
     /// `DELETE {identity}/api/User/{userId}`.
@@ -196,7 +209,7 @@ impl IdentityClient {
             .join(&format!("api/User/{id}"))
             .expect("a fixed path joins");
         let request = self.http().delete(url.clone());
-        read(&url, self.authorized(request).send().await).await
+        read(&url, self.authorized(request).send().await, self.max_body()).await
     }
 
     /// `GET {identity}/api/User/users/{partition}?searchTerm&top&skip`.
@@ -220,7 +233,7 @@ impl IdentityClient {
             .http()
             .get(url.clone())
             .header(ACCEPT, "application/json");
-        read(&url, self.authorized(request).send().await).await
+        read(&url, self.authorized(request).send().await, self.max_body()).await
     }
 }
 

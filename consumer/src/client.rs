@@ -12,6 +12,7 @@ use crate::outcome::ChangePasswordOutcome;
 use crate::secret::{BearerToken, Password};
 use crate::tls;
 use crate::user_id::UserId;
+use crate::wire;
 
 /// The command body: `{"oldPassword", "newPassword"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +59,29 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The server answered with a redirect, which is not followed: the
+    /// request may carry a password or a secret, and the answer must come
+    /// from the server asked.
+    #[error("{url} answered with a redirect to {target}, which is not followed")]
+    Redirected {
+        /// The URL called.
+        url: String,
+        /// Where the redirect pointed (`scheme://host:port`), or what the
+        /// `Location` header lacked.
+        target: String,
+    },
+    /// The answer's body is larger than the cap, and was not read.
+    #[error(
+        "the answer from {url} is larger than the cap of {limit} bytes{announced}; it was not read"
+    )]
+    TooLarge {
+        /// The URL called.
+        url: String,
+        /// The cap, in bytes.
+        limit: usize,
+        /// What the server announced, as words (may be empty).
+        announced: String,
+    },
 }
 
 /// An error and its causes on one line, each cause once: reqwest's own
@@ -78,12 +102,52 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl ClientError {
     pub(crate) fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
+        if let Some(refused) = find_source::<wire::CrossOriginRedirect>(&source) {
+            return ClientError::Redirected {
+                url: url.to_string(),
+                target: refused.target.clone(),
+            };
+        }
+        // reqwest says "error decoding response body" when the time-out
+        // strikes while the body is read: say what happened.
+        let reason = if source.is_timeout() {
+            "timed out: no complete answer within the time-out".to_owned()
+        } else {
+            error_chain(&source)
+        };
         ClientError::Transport {
             url: url.to_string(),
-            reason: error_chain(&source),
+            reason,
             source,
         }
     }
+
+    pub(crate) fn body(url: &reqwest::Url, error: wire::BodyError) -> Self {
+        match error {
+            wire::BodyError::TooLarge { limit, announced } => ClientError::TooLarge {
+                url: url.to_string(),
+                limit,
+                announced: announced
+                    .map(|n| format!(" (it announced {n})"))
+                    .unwrap_or_default(),
+            },
+            wire::BodyError::Transport(e) => ClientError::transport(url, e),
+        }
+    }
+}
+
+/// The first error of type `T` in `e`'s chain of causes.
+fn find_source<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(found) = c.downcast_ref::<T>() {
+            return Some(found);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// A client of one tenant's Identity API, with or without a bearer token.
@@ -92,6 +156,7 @@ pub struct IdentityClient {
     http: reqwest::Client,
     base: BaseUrl,
     token: Option<BearerToken>,
+    max_body: usize,
 }
 
 impl fmt::Debug for IdentityClient {
@@ -111,14 +176,35 @@ impl IdentityClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(30))
+            .redirect(wire::same_origin_redirects())
             .build()
             .map_err(ClientError::Build)?;
         Ok(Self::with_http(http, base, token))
     }
 
     /// A client over an HTTP client built elsewhere (proxies, TLS settings).
+    /// Build it with a redirect policy that never leaves the origin, such
+    /// as [`wire::same_origin_redirects`] or none at all.
     pub fn with_http(http: reqwest::Client, base: BaseUrl, token: Option<BearerToken>) -> Self {
-        Self { http, base, token }
+        Self {
+            http,
+            base,
+            token,
+            max_body: wire::DEFAULT_MAX_BODY,
+        }
+    }
+
+    /// The same client reading answer bodies of at most `max_body` bytes
+    /// (default [`wire::DEFAULT_MAX_BODY`]); a larger answer is
+    /// [`ClientError::TooLarge`].
+    pub fn with_max_body(mut self, max_body: usize) -> Self {
+        self.max_body = max_body;
+        self
+    }
+
+    /// The largest answer body read, in bytes.
+    pub fn max_body(&self) -> usize {
+        self.max_body
     }
 
     /// The tenant this client talks to.
@@ -132,6 +218,7 @@ impl IdentityClient {
             http: self.http.clone(),
             base: self.base.clone(),
             token,
+            max_body: self.max_body,
         }
     }
 
@@ -192,7 +279,8 @@ impl IdentityClient {
         body: Vec<u8>,
     ) -> Result<ChangePasswordOutcome, ClientError> {
         let url = self.base.change_password(user);
-        let answer = read(&url, self.post_json(url.clone(), body).send().await).await?;
+        let request = self.post_json(url.clone(), body);
+        let answer = read(&url, request.send().await, self.max_body).await?;
         Ok(ChangePasswordOutcome::from_answer(
             answer.status,
             &answer.body,

@@ -23,6 +23,8 @@
 //! - [`admin`]: the calls a verifier needs on a real tenant (token by client
 //!   credentials, create, list and delete users), as raw answers.
 //! - [`tls`]: installs the process-wide rustls crypto provider.
+//! - [`wire`]: what every call does whatever the server answers: no
+//!   redirect to another origin, no body read past a cap.
 
 pub mod admin;
 pub mod answers;
@@ -33,6 +35,7 @@ pub mod outcome;
 pub mod secret;
 pub mod tls;
 pub mod user_id;
+pub mod wire;
 
 pub use admin::{Answer, IssuedToken, ListedUser, NewUser, UserPage};
 pub use answers::{IdentityError, IdentityResult, ValidationProblem};

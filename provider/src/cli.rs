@@ -187,6 +187,11 @@ pub struct TenantArgs {
     /// milliseconds; set-up and teardown calls retry within ten of these.
     #[arg(long = "request-timeout", value_name = "MS", env = "PACT_PROVIDER_REQUEST_TIMEOUT", default_value = "30000", value_parser = parse_millis)]
     pub request_timeout: Duration,
+    /// The largest answer body read from the deployment, its token endpoint
+    /// and the state URL: bytes, or with KiB, MiB, GiB. A larger answer
+    /// stops the run (exit 2) unread.
+    #[command(flatten)]
+    pub max_body: BodyCapArgs,
     /// Retries of each set-up, teardown and token call on 429 (honouring
     /// Retry-After), 502, 503, 504 and dropped connections. The interaction
     /// under verification is never retried.
@@ -251,6 +256,7 @@ impl TenantArgs {
         settings.identity_url = self.identity_url.clone();
         settings.organization_id = self.organization_id;
         settings.request_timeout = self.request_timeout;
+        settings.max_body = self.max_body.max_body_size;
         settings.disable_ssl_verification = self.insecure;
         settings.retry = RetryPolicy {
             retries: self.setup_retries,
@@ -259,6 +265,24 @@ impl TenantArgs {
         };
         Ok(())
     }
+}
+
+/// `--max-body-size`: the cap on every answer body a command reads. Its own
+/// struct, flattened into each command that reads bodies, so that `verify`
+/// (tenant and broker flags together) has it once.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct BodyCapArgs {
+    /// The largest answer body read from any server (tenant, token
+    /// endpoint, state URL, Pact Broker): bytes, or a number with KiB, MiB
+    /// or GiB. A larger answer is not read and the command exits 2.
+    #[arg(
+        long = "max-body-size",
+        value_name = "SIZE",
+        env = "ORCHESTRATOR_PACT_MAX_BODY_SIZE",
+        default_value = "4MiB",
+        value_parser = crate::http::parse_size
+    )]
+    pub max_body_size: usize,
 }
 
 fn parse_policy(text: &str) -> Result<PasswordPolicy, String> {
@@ -707,6 +731,9 @@ pub struct CheckSpecArgs {
     /// Time-out of fetching `--spec URL`, in milliseconds.
     #[arg(long = "request-timeout", value_name = "MS", default_value = "30000", value_parser = parse_millis)]
     pub request_timeout: Duration,
+    /// The cap on a fetched `--spec URL` document (`--max-body-size`).
+    #[command(flatten)]
+    pub max_body: BodyCapArgs,
 }
 
 impl CheckSpecArgs {
@@ -724,6 +751,7 @@ impl CheckSpecArgs {
             divergences: self.divergences,
             json: self.json,
             request_timeout: self.request_timeout,
+            max_body: self.max_body.max_body_size,
         })
     }
 }

@@ -11,6 +11,8 @@
 //!   users, retries.
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
 //! - [`logging`]: logs scrubbed of secrets.
+//! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
+//!   caps).
 //! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
 //!   `can-i-deploy`, `record-deployment`.
 //! - [`run`]: runs a parsed command and returns its exit code.
@@ -18,6 +20,7 @@
 pub mod broker;
 pub mod cli;
 pub mod emulator;
+pub mod http;
 pub mod logging;
 pub mod spec;
 pub mod states;

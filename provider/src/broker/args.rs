@@ -332,6 +332,9 @@ pub struct PublishArgs {
     /// The broker and its credentials.
     #[command(flatten)]
     pub broker: BrokerArgs,
+    /// The cap on the broker's answer bodies (`--max-body-size`).
+    #[command(flatten)]
+    pub max_body: crate::cli::BodyCapArgs,
     /// The consumer version the pacts belong to. Default: the CI system's
     /// commit variable, else `git rev-parse HEAD`.
     #[arg(long = "consumer-app-version", short = 'a', value_name = "VERSION")]
@@ -352,7 +355,10 @@ pub struct PublishArgs {
 impl PublishArgs {
     /// Checks the flags and fills what they leave out from the build.
     pub fn into_settings(self, build: &BuildInfo) -> anyhow::Result<PublishSettings> {
-        let broker = self.broker.required()?;
+        let broker = BrokerConfig {
+            max_body: self.max_body.max_body_size,
+            ..self.broker.required()?
+        };
         let consumer_version = self
             .consumer_app_version
             .or_else(|| build.commit.clone())
@@ -381,6 +387,9 @@ pub struct CanIDeployArgs {
     /// The broker and its credentials.
     #[command(flatten)]
     pub broker: BrokerArgs,
+    /// The cap on the broker's answer bodies (`--max-body-size`).
+    #[command(flatten)]
+    pub max_body: crate::cli::BodyCapArgs,
     /// The application to deploy, as the broker names it.
     #[arg(long = "pacticipant", short = 'a', value_name = "NAME")]
     pub pacticipant: String,
@@ -420,7 +429,10 @@ impl CanIDeployArgs {
     /// Checks the flags.
     pub fn into_settings(self) -> anyhow::Result<CanIDeploySettings> {
         Ok(CanIDeploySettings {
-            broker: self.broker.required()?,
+            broker: BrokerConfig {
+                max_body: self.max_body.max_body_size,
+                ..self.broker.required()?
+            },
             pacticipant: non_empty("--pacticipant", self.pacticipant)?,
             version: non_empty("--version", self.version)?,
             target: match self.to_environment {
@@ -441,6 +453,9 @@ pub struct RecordDeploymentArgs {
     /// The broker and its credentials.
     #[command(flatten)]
     pub broker: BrokerArgs,
+    /// The cap on the broker's answer bodies (`--max-body-size`).
+    #[command(flatten)]
+    pub max_body: crate::cli::BodyCapArgs,
     /// The application deployed, as the broker names it.
     #[arg(long = "pacticipant", short = 'a', value_name = "NAME")]
     pub pacticipant: String,
@@ -459,7 +474,10 @@ impl RecordDeploymentArgs {
     /// Checks the flags.
     pub fn into_settings(self) -> anyhow::Result<RecordDeploymentSettings> {
         Ok(RecordDeploymentSettings {
-            broker: self.broker.required()?,
+            broker: BrokerConfig {
+                max_body: self.max_body.max_body_size,
+                ..self.broker.required()?
+            },
             pacticipant: non_empty("--pacticipant", self.pacticipant)?,
             version: non_empty("--version", self.version)?,
             environment: non_empty("--environment", self.environment)?,

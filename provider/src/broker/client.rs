@@ -85,6 +85,8 @@ pub struct BrokerConfig {
     pub retry: RetryPolicy,
     /// Time-out of each request.
     pub timeout: Duration,
+    /// The largest answer body read, in bytes.
+    pub max_body: usize,
 }
 
 impl BrokerConfig {
@@ -95,6 +97,7 @@ impl BrokerConfig {
             auth: None,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            max_body: crate::http::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -137,6 +140,21 @@ pub enum BrokerError {
         explanation: String,
         /// What to do, starting with `. `, or empty.
         hint: String,
+    },
+    /// An answer whose body is larger than the cap, left unread.
+    #[error(
+        "the Pact Broker's answer to {method} {url} is larger than the cap of {limit} bytes{announced}; it was not read{}",
+        crate::http::TOO_LARGE_HINT
+    )]
+    TooLarge {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The cap.
+        limit: usize,
+        /// What the broker announced, as words (may be empty).
+        announced: String,
     },
     /// A success whose body is not the JSON expected.
     #[error("the Pact Broker's answer to {method} {url} is not what a Pact Broker sends: {reason}")]
@@ -194,6 +212,7 @@ pub struct BrokerClient {
     base: Url,
     auth: Option<BrokerAuth>,
     retry: RetryPolicy,
+    max_body: usize,
     index: OnceCell<Value>,
 }
 
@@ -228,16 +247,20 @@ impl BrokerClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        consumer::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| bad(&e.to_string()))?;
+        // A broker may move a path within its origin; a redirect to another
+        // origin would take the credentials (or the pact) along: refused.
+        let http = crate::http::client(crate::http::ClientSettings {
+            timeout: config.timeout,
+            insecure: false,
+            redirects: crate::http::Redirects::SameOrigin,
+        })
+        .map_err(|e| bad(&e.to_string()))?;
         Ok(Self {
             http,
             base,
             auth: config.auth.clone(),
             retry: config.retry,
+            max_body: config.max_body,
             index: OnceCell::new(),
         })
     }
@@ -365,10 +388,7 @@ impl BrokerClient {
                 .http
                 .request(method.clone(), url.clone())
                 .header(ACCEPT, "application/hal+json, application/json")
-                .header(
-                    USER_AGENT,
-                    concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")),
-                );
+                .header(USER_AGENT, crate::http::USER_AGENT);
             request = match &self.auth {
                 Some(BrokerAuth::Token(token)) => request.bearer_auth(token.expose()),
                 Some(BrokerAuth::Basic { username, password }) => {
@@ -396,8 +416,22 @@ impl BrokerClient {
                         continue;
                     }
                     // A body cut short is a failed call like a dropped
-                    // connection, not an empty answer.
-                    response.text().await.map(|text| (status, text))
+                    // connection, not an empty answer; one past the cap is
+                    // not read at all.
+                    match crate::http::read_body(response, self.max_body).await {
+                        Ok(body) => Ok((status, String::from_utf8_lossy(&body).into_owned())),
+                        Err(crate::http::BodyError::TooLarge { limit, announced }) => {
+                            return Err(BrokerError::TooLarge {
+                                method,
+                                url: url.to_string(),
+                                limit,
+                                announced: announced
+                                    .map(|n| format!(" (it announced {n})"))
+                                    .unwrap_or_default(),
+                            });
+                        }
+                        Err(crate::http::BodyError::Transport(e)) => Err(e),
+                    }
                 }
                 Err(e) => Err(e),
             };

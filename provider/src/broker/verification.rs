@@ -390,7 +390,12 @@ pub async fn run(
     let fetch_error = |e: BrokerError, redactor: &Redactor| {
         BrokerVerifyError::Fetch(redactor.scrub(&e.to_string()))
     };
-    let client = BrokerClient::new(&broker.broker).map_err(|e| fetch_error(e, &redactor))?;
+    // One cap for the run: `--max-body-size` bounds the broker's answers too.
+    let client = BrokerClient::new(&BrokerConfig {
+        max_body: settings.max_body,
+        ..broker.broker.clone()
+    })
+    .map_err(|e| fetch_error(e, &redactor))?;
     let pacts = match &broker.webhook_callback_url {
         Some(url) => {
             let url = client

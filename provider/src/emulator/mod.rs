@@ -24,6 +24,7 @@ pub mod tokens;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
@@ -165,15 +166,111 @@ pub fn app(emulator: Arc<Emulator>) -> Router {
         .with_state(emulator)
 }
 
-/// Serves `emulator` on `listener` until `shutdown` completes.
+/// How long the emulator waits on a connection, for the headers of a
+/// request and for a request to arrive whole and be answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time for a request's headers to arrive, counted from when the
+    /// connection is ready for one: it also closes a connection left idle
+    /// (a fresh one, or a kept-alive one between requests).
+    pub header_read_timeout: Duration,
+    /// Time for a request (its body included) to be read and answered;
+    /// past it, the answer is 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    /// 10 s for headers (and idle connections), 60 s per request: far
+    /// more than any client of the contract needs, little enough that
+    /// clients that never finish cannot pile up.
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Serves `emulator` on `listener` until `shutdown` completes, with the
+/// default [`ConnectionLimits`].
 pub async fn serve(
     listener: TcpListener,
     emulator: Arc<Emulator>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(emulator))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with_limits(listener, emulator, ConnectionLimits::default(), shutdown).await
+}
+
+/// Serves `emulator` on `listener` until `shutdown` completes, then waits
+/// for the requests in flight. Each connection is HTTP/1.1 with `limits`
+/// and half-close support: a client that shuts its write side after
+/// sending a request still gets the answer.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    emulator: Arc<Emulator>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let request_timeout = limits.request_timeout;
+    let app = app(emulator).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(request_timeout, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => answers::problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Some(format!(
+                        "the request was not read and answered within {} s",
+                        request_timeout.as_secs_f64()
+                    )),
+                ),
+            }
+        },
+    ));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!("the emulator could not accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .half_close(true);
+            let connection =
+                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let stop_asked = async move {
+                // The guard `wait_for` gives is dropped at once.
+                let _ = stopping.wait_for(|stop| *stop).await.map(|_| ());
+            };
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stop_asked => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// A running emulator; dropping it stops it.

@@ -207,7 +207,11 @@ impl Document {
 }
 
 /// Reads the document from its source.
-pub async fn load(source: &SpecSource, timeout: Duration) -> Result<Document, SpecError> {
+pub async fn load(
+    source: &SpecSource,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<Document, SpecError> {
     let label = source.label();
     let text = match source {
         SpecSource::File(path) => {
@@ -219,7 +223,7 @@ pub async fn load(source: &SpecSource, timeout: Duration) -> Result<Document, Sp
                 reason: e.to_string(),
             })?
         }
-        SpecSource::Url(url) => fetch(url, timeout).await?,
+        SpecSource::Url(url) => fetch(url, timeout, max_body).await?,
     };
     let text = String::from_utf8(text).map_err(|_| SpecError::Unparsable {
         origin: label.clone(),
@@ -228,16 +232,17 @@ pub async fn load(source: &SpecSource, timeout: Duration) -> Result<Document, Sp
     parse(&text, &label)
 }
 
-async fn fetch(url: &Url, timeout: Duration) -> Result<Vec<u8>, SpecError> {
-    consumer::tls::install_crypto_provider();
+async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>, SpecError> {
     let fetch_error = |reason: String| SpecError::Fetch {
         url: url.to_string(),
         reason,
     };
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()
-        .map_err(|e| fetch_error(format!("{e:#}")))?;
+    let client = crate::http::client(crate::http::ClientSettings {
+        timeout,
+        insecure: false,
+        redirects: crate::http::Redirects::SameOrigin,
+    })
+    .map_err(|e| fetch_error(format!("{e:#}")))?;
     let response = client
         .get(url.clone())
         .header(
@@ -254,11 +259,14 @@ async fn fetch(url: &Url, timeout: Duration) -> Result<Vec<u8>, SpecError> {
             status: status.to_string(),
         });
     }
-    let bytes = response
-        .bytes()
+    crate::http::read_body(response, max_body)
         .await
-        .map_err(|e| fetch_error(consumer::client::error_chain(&e)))?;
-    Ok(bytes.to_vec())
+        .map_err(|e| match e {
+            crate::http::BodyError::TooLarge { .. } => {
+                fetch_error(format!("{e}{}", crate::http::TOO_LARGE_HINT))
+            }
+            crate::http::BodyError::Transport(e) => fetch_error(consumer::client::error_chain(&e)),
+        })
 }
 
 /// Parses a document's text (JSON or YAML).

@@ -43,6 +43,8 @@ pub struct CheckSpecSettings {
     pub json: Option<PathBuf>,
     /// Time-out of fetching a `--spec URL`.
     pub request_timeout: Duration,
+    /// The largest document fetched from a `--spec URL`, in bytes.
+    pub max_body: usize,
 }
 
 /// Why a check could not be made (exit 2).
@@ -162,7 +164,7 @@ pub async fn run(settings: &CheckSpecSettings, out: &mut dyn Write) -> Result<Re
         None => Divergences::builtin()?,
     };
     let files = sources::discover_parsed(&settings.pacts)?;
-    let doc = document::load(&settings.spec, settings.request_timeout).await?;
+    let doc = document::load(&settings.spec, settings.request_timeout, settings.max_body).await?;
     let mut used = std::collections::BTreeSet::new();
     let mut pacts = Vec::new();
     for (file, json) in files {

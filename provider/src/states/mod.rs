@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use pact_models::provider_states::ProviderState;
-use pact_verifier::callback_executors::{
-    HttpRequestProviderStateExecutor, ProviderStateError, ProviderStateExecutor,
-};
-use serde_json::Value;
+use pact_verifier::callback_executors::{ProviderStateError, ProviderStateExecutor};
+use serde_json::{Value, json};
+use url::Url;
 
 use crate::emulator::{Emulator, states};
+use crate::http::{self, BodyError};
 use crate::verify::redact::Redactor;
 
 pub mod tenant;
@@ -23,25 +25,108 @@ pub enum StateExecutor {
     Emulator(Arc<Emulator>),
     /// A state-change URL, posted to the way the Pact CLI does; the
     /// passwords it hands out are secrets of the run.
-    Http(HttpRequestProviderStateExecutor, Redactor),
+    Http(StateUrl, Redactor),
     /// A real tenant: throwaway users or an existing user.
     Tenant(tenant::TenantStates),
 }
 
 impl StateExecutor {
-    /// Posts to `url` (set-up and teardown), retrying `retries` times;
+    /// Posts to the state URL `url` (set-up, and teardown if asked);
     /// every value it answers under a key naming a password, token or
     /// secret is added to `redactor`.
-    pub fn http(url: String, teardown: bool, retries: u8, redactor: Redactor) -> Self {
-        StateExecutor::Http(
-            HttpRequestProviderStateExecutor {
-                state_change_url: Some(url),
-                state_change_teardown: teardown,
-                state_change_body: true,
-                retries,
-            },
-            redactor,
-        )
+    pub fn http(url: StateUrl, redactor: Redactor) -> Self {
+        StateExecutor::Http(url, redactor)
+    }
+}
+
+/// A state-change URL, posted to as the Pact CLI does (`{"state",
+/// "params", "action"}`), with the run's client: no redirect followed (the
+/// answer carries passwords, and must come from the URL given) and the
+/// answer read up to the cap. Not pact_verifier's own executor, which
+/// reads the answer whole and follows redirects anywhere.
+#[derive(Debug)]
+pub struct StateUrl {
+    /// The URL.
+    pub url: Url,
+    /// Whether teardowns are posted too.
+    pub teardown: bool,
+    /// Retries on 5xx and dropped connections.
+    pub retries: u8,
+    /// The run's client, built with [`http::Redirects::Never`].
+    pub http: reqwest::Client,
+    /// The largest answer read, in bytes.
+    pub max_body: usize,
+}
+
+impl StateUrl {
+    /// Posts one state change; gives the values a JSON object answer holds.
+    async fn post(
+        &self,
+        state: &ProviderState,
+        setup: bool,
+    ) -> Result<HashMap<String, Value>, String> {
+        let body = json!({
+            "state": state.name,
+            "params": state.params,
+            "action": if setup { "setup" } else { "teardown" },
+        });
+        let mut attempt = 0u8;
+        loop {
+            let failure = match self.http.post(self.url.clone()).json(&body).send().await {
+                Ok(answer) if answer.status().is_redirection() => {
+                    return Err(format!(
+                        "the state change URL {} answered {} with a redirect to {}, which is not followed: give `--state-change-url` the URL that answers itself",
+                        self.url,
+                        answer.status().as_u16(),
+                        http::redirect_target(&self.url, answer.headers())
+                            .unwrap_or_else(|| "nowhere".into())
+                    ));
+                }
+                Ok(answer) if answer.status().is_success() => {
+                    let json = answer
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+                    return match http::read_body(answer, self.max_body).await {
+                        Ok(body) if json => Ok(match serde_json::from_slice(&body) {
+                            Ok(Value::Object(map)) => map.into_iter().collect(),
+                            _ => HashMap::new(),
+                        }),
+                        Ok(_) => Ok(HashMap::new()),
+                        Err(BodyError::TooLarge { limit, announced }) => Err(format!(
+                            "the state change URL's answer is larger than the cap of {limit} bytes{}; it was not read{}",
+                            announced
+                                .map(|n| format!(" (it announced {n})"))
+                                .unwrap_or_default(),
+                            http::TOO_LARGE_HINT
+                        )),
+                        Err(BodyError::Transport(e)) => Err(format!(
+                            "the state change URL's answer was cut short: {}",
+                            consumer::client::error_chain(&e)
+                        )),
+                    };
+                }
+                Ok(answer) if !answer.status().is_server_error() => {
+                    return Err(format!(
+                        "the state change URL {} answered {}",
+                        self.url,
+                        answer.status().as_u16()
+                    ));
+                }
+                Ok(answer) => format!("it answered {}", answer.status().as_u16()),
+                Err(e) => consumer::client::error_chain(&e),
+            };
+            if attempt >= self.retries {
+                return Err(format!(
+                    "the state change URL {} failed after {} attempt(s): {failure}",
+                    self.url,
+                    attempt + 1
+                ));
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+        }
     }
 }
 
@@ -72,10 +157,16 @@ impl ProviderStateExecutor for StateExecutor {
                     Ok(HashMap::new())
                 }
             }
-            StateExecutor::Http(http, redactor) => {
-                let values = Arc::new(http.clone())
-                    .call(interaction_id, provider_state, setup, client)
-                    .await?;
+            StateExecutor::Http(state_url, redactor) => {
+                let _ = client;
+                let values =
+                    state_url
+                        .post(provider_state, setup)
+                        .await
+                        .map_err(|description| ProviderStateError {
+                            description: redactor.scrub(&description),
+                            interaction_id,
+                        })?;
                 for (key, value) in &values {
                     let key = key.to_ascii_lowercase();
                     if (key.contains("password") || key.contains("token") || key.contains("secret"))
@@ -109,7 +200,7 @@ impl ProviderStateExecutor for StateExecutor {
     fn teardown(&self) -> bool {
         match self {
             StateExecutor::Emulator(_) => true,
-            StateExecutor::Http(http, _) => http.state_change_teardown,
+            StateExecutor::Http(state_url, _) => state_url.teardown,
             StateExecutor::Tenant(_) => true,
         }
     }

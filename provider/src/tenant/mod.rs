@@ -69,10 +69,32 @@ fn hint_for(status: u16, need_scope: &str) -> String {
     }
 }
 
+/// The next step for an answer the harness would not take: a redirect
+/// (followed by no call to the tenant), a body past the cap, a time-out.
+pub fn edge_hint(reason: &str) -> Option<&'static str> {
+    let text = reason.to_lowercase();
+    if text.contains("redirect") {
+        Some(
+            ". The harness follows no redirect from the tenant (the request carries a password, a token or the client secret): point `--base-url` (or `--identity-url`) at the host that answers itself",
+        )
+    } else if text.contains("larger than the cap") {
+        Some(crate::http::TOO_LARGE_HINT)
+    } else if text.contains("timed out") {
+        Some(
+            ". The answer did not arrive within `--request-timeout` (PACT_PROVIDER_REQUEST_TIMEOUT): raise it if the deployment is slow",
+        )
+    } else {
+        None
+    }
+}
+
 /// The next step for a call that got no answer, from the words of its
-/// error chain: a refused certificate, a name that does not resolve, or
-/// anything else.
+/// error chain: a redirect, a body past the cap, a time-out, a refused
+/// certificate, a name that does not resolve, or anything else.
 pub fn network_hint(reason: &str) -> &'static str {
+    if let Some(hint) = edge_hint(reason) {
+        return hint;
+    }
     let text = reason.to_lowercase();
     if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
         ". The TLS certificate was not accepted: fix the certificate, or pass `--insecure` for a self-signed test deployment"

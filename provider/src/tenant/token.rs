@@ -41,6 +41,7 @@ pub struct TokenSource {
     http: reqwest::Client,
     retry: RetryPolicy,
     redactor: Redactor,
+    max_body: usize,
     current: RwLock<Option<(BearerToken, Option<Instant>, Duration)>>,
 }
 
@@ -68,8 +69,15 @@ impl TokenSource {
             http,
             retry,
             redactor,
+            max_body: crate::http::DEFAULT_MAX_BODY,
             current: RwLock::new(current),
         }
+    }
+
+    /// The same source reading token answers of at most `max_body` bytes.
+    pub fn with_max_body(mut self, max_body: usize) -> Self {
+        self.max_body = max_body;
+        self
     }
 
     /// The token to send now, if there is one.
@@ -109,13 +117,26 @@ impl TokenSource {
         }
         let answer = self
             .retry
-            .run(|| consumer::admin::request_token(&self.http, token_url, id, secret, scopes))
+            .run(|| {
+                consumer::admin::request_token(
+                    &self.http,
+                    token_url,
+                    id,
+                    secret,
+                    scopes,
+                    self.max_body,
+                )
+            })
             .await
-            .map_err(|e| TenantError::Unreachable {
-                what: "getting a token by client credentials".into(),
-                reason: self.redactor.scrub(&e.to_string()),
-                hint: ". Check the host, or `--identity-url` if the token endpoint lives elsewhere"
-                    .into(),
+            .map_err(|e| {
+                let reason = e.to_string();
+                TenantError::Unreachable {
+                    what: "getting a token by client credentials".into(),
+                    hint: super::edge_hint(&reason)
+                        .unwrap_or(". Check the host, or `--identity-url` if the token endpoint lives elsewhere")
+                        .into(),
+                    reason: self.redactor.scrub(&reason),
+                }
             })?;
         if !answer.is_success() {
             let error = answer

@@ -2,12 +2,14 @@
 //!
 //! The path of one run: pact sources → target (embedded emulator or URL) →
 //! state executor → request filter (credentials) →
-//! `pact_verifier::verify_provider_async` → report (console, JUnit, JSON,
-//! all through the [`redact::Redactor`]) → [`report::Verdict`].
+//! `pact_verifier::verify_provider_async` (through the bounded
+//! [`relay::Relay`] for a URL) → report (console, JUnit, JSON, all through
+//! the [`redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
 pub mod quiet;
 pub mod redact;
+pub mod relay;
 pub mod report;
 pub mod sources;
 pub mod target;
@@ -30,6 +32,7 @@ use uuid::Uuid;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
+use crate::http;
 use crate::states::StateExecutor;
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
@@ -104,6 +107,8 @@ pub struct VerifySettings {
     pub append_summary: Option<PathBuf>,
     /// Time-out of each request to the provider and to the state URL.
     pub request_timeout: Duration,
+    /// The largest answer body read from the tenant or the state URL.
+    pub max_body: usize,
     /// Accept any TLS certificate.
     pub disable_ssl_verification: bool,
     /// Also print the pact library's own report.
@@ -142,6 +147,7 @@ impl Default for VerifySettings {
             summary: None,
             append_summary: None,
             request_timeout: Duration::from_secs(30),
+            max_body: http::DEFAULT_MAX_BODY,
             disable_ssl_verification: false,
             verbose: false,
             silence_library_stdout: false,
@@ -151,6 +157,10 @@ impl Default for VerifySettings {
         }
     }
 }
+
+/// How much longer the pact library waits for an answer than the relay
+/// does, so that the relay's time-out, which names the flag, strikes first.
+const RELAY_MARGIN: Duration = Duration::from_secs(5);
 
 /// The policy generated passwords meet unless told otherwise: at least 16
 /// characters with every class, which satisfies every policy UiPath ships.
@@ -241,15 +251,15 @@ fn filter(settings: &VerifySettings) -> Result<FilterInfo, VerifyError> {
 }
 
 /// An HTTP client for the tenant's set-up calls, with the run's TLS and
-/// time-out settings.
+/// time-out settings; it follows no redirect (its requests carry the
+/// client secret, tokens and passwords).
 fn http_client(settings: &VerifySettings) -> Result<reqwest::Client, VerifyError> {
-    consumer::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .user_agent(concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION")))
-        .timeout(settings.request_timeout)
-        .danger_accept_invalid_certs(settings.disable_ssl_verification)
-        .build()
-        .map_err(|e| VerifyError::Library(e.to_string()))
+    http::client(http::ClientSettings {
+        timeout: settings.request_timeout,
+        insecure: settings.disable_ssl_verification,
+        redirects: http::Redirects::Never,
+    })
+    .map_err(|e| VerifyError::Library(e.to_string()))
 }
 
 /// Checks that something answers HTTP at `url`; any status will do.
@@ -323,12 +333,15 @@ pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tena
         ));
     }
     probe(url, &http).await?;
-    let tokens = Arc::new(TokenSource::new(
-        credentials,
-        http.clone(),
-        settings.retry,
-        settings.redactor.clone(),
-    ));
+    let tokens = Arc::new(
+        TokenSource::new(
+            credentials,
+            http.clone(),
+            settings.retry,
+            settings.redactor.clone(),
+        )
+        .with_max_body(settings.max_body),
+    );
     tenant_at(settings, url, http, tokens).await
 }
 
@@ -344,7 +357,7 @@ async fn tenant_at(
     let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
         .map_err(|e| VerifyError::Flags(e.to_string()))?;
     Ok(Tenant::new(
-        IdentityClient::with_http(http, base, None),
+        IdentityClient::with_http(http, base, None).with_max_body(settings.max_body),
         settings.organization_id,
         tokens,
         settings.retry,
@@ -487,18 +500,25 @@ pub async fn verify_batches(
         Target::Url(url) => {
             let credentials = credentials(settings, url)?;
             probe(url, &http).await?;
-            let tokens = Arc::new(TokenSource::new(
-                credentials.clone(),
-                http.clone(),
-                settings.retry,
-                redactor.clone(),
-            ));
+            let tokens = Arc::new(
+                TokenSource::new(
+                    credentials.clone(),
+                    http.clone(),
+                    settings.retry,
+                    redactor.clone(),
+                )
+                .with_max_body(settings.max_body),
+            );
             if let Some(state_url) = &settings.state_change_url {
                 tokens.refresh_if_needed().await?;
                 let states = StateExecutor::http(
-                    state_url.to_string(),
-                    settings.state_change_teardown,
-                    3,
+                    crate::states::StateUrl {
+                        url: state_url.clone(),
+                        teardown: settings.state_change_teardown,
+                        retries: 3,
+                        http: http.clone(),
+                        max_body: settings.max_body,
+                    },
                     redactor.clone(),
                 );
                 (url.clone(), Some(tokens), states, url.to_string())
@@ -561,13 +581,38 @@ pub async fn verify_batches(
         "verifying {interactions} interactions from {} pact(s) against {target_name}",
         batches.iter().map(|b| b.pacts).sum::<usize>(),
     );
+    // A deployment is reached through the bounded relay: the pact library
+    // would read its answers whole. The relay's own time-out strikes first,
+    // so that a slow answer is named as one.
+    let relay = match &settings.target {
+        Target::Embedded => None,
+        Target::Url(_) => Some(
+            relay::Relay::start(
+                &url,
+                http.clone(),
+                settings.max_body,
+                settings.request_timeout,
+            )
+            .await
+            .map_err(|e| {
+                VerifyError::Library(format!("could not start the relay on 127.0.0.1: {e}"))
+            })?,
+        ),
+    };
+    let replay_url = relay
+        .as_ref()
+        .map_or_else(|| url.clone(), |r| r.url_for(&url));
     let options = VerificationOptions {
         request_filter: Some(Arc::new(InjectCredentials::new(
             tokens,
             settings.identity_prefix,
         ))),
         disable_ssl_verification: settings.disable_ssl_verification,
-        request_timeout: settings.request_timeout.as_millis().min(u64::MAX as u128) as u64,
+        // A redirect is an answer the contract judges: never followed.
+        follow_redirects: false,
+        request_timeout: (settings.request_timeout + RELAY_MARGIN)
+            .as_millis()
+            .min(u64::MAX as u128) as u64,
         coloured_output: false,
         no_pacts_is_error: true,
         ..VerificationOptions::default()
@@ -588,7 +633,7 @@ pub async fn verify_batches(
         let verification = std::panic::AssertUnwindSafe(async {
             let mut results = Vec::with_capacity(batches.len());
             for batch in batches {
-                let provider = target::provider_info(&batch.provider, &url);
+                let provider = target::provider_info(&batch.provider, &replay_url);
                 let result = verify_provider_async(
                     provider,
                     batch.sources,
@@ -669,7 +714,13 @@ pub async fn verify_batches(
     let mut reports = Vec::with_capacity(results.len());
     for result in results {
         let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
-        reports.push(Report::from_result(target_name.clone(), &result));
+        let mut report = Report::from_result(target_name.clone(), &result);
+        if let Some(relay) = &relay {
+            for warning in relay.explain(&mut report) {
+                let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));
+            }
+        }
+        reports.push(report);
     }
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::fixtures::{http, orchestrator_pact, setup_state};
 
 /// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
-async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String) {
+pub(crate) async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
         .arg("serve")
         .args(args)

@@ -1,0 +1,291 @@
+//! A bounded relay on 127.0.0.1 between the pact library and a deployment.
+//!
+//! `pact_verifier` sends the verified requests with its own HTTP client and
+//! reads each answer whole (`response.bytes()`): it has no cap, so a tenant
+//! announcing a gigabyte would make this process hold it. It is pointed here
+//! instead; the relay passes each request to the deployment with the run's
+//! own client ([`crate::http`]: no redirect followed, the run's TLS and
+//! time-out) and reads the answer through the cap. An answer past the cap,
+//! or one that does not arrive in time, is not passed on: the connection is
+//! cut, so the interaction is "could not check" (never a verdict on a
+//! half-read answer), and the reason is kept for the report. A redirect is
+//! passed on as the answer (the contract judges it) and noted, naming its
+//! target.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, header};
+use axum::response::Response;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use super::report::{Report, Status};
+use crate::http::{self, BodyError};
+
+/// Something the relay saw that the report must tell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incident {
+    /// No answer was passed on: the interaction could not be checked.
+    Failed {
+        /// `METHOD path` of the request.
+        request: String,
+        /// Why, and the next step.
+        reason: String,
+    },
+    /// A redirect was passed on as the answer, and followed by no one.
+    Redirect {
+        /// `METHOD path` of the request.
+        request: String,
+        /// The status.
+        status: u16,
+        /// Where it pointed (`scheme://host:port`).
+        target: String,
+    },
+}
+
+struct Relayed {
+    origin: Url,
+    http: reqwest::Client,
+    max_body: usize,
+    timeout: Duration,
+    incidents: Mutex<Vec<Incident>>,
+}
+
+/// A running relay; stopped when dropped.
+pub struct Relay {
+    addr: SocketAddr,
+    state: Arc<Relayed>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("addr", &self.addr)
+            .field("origin", &self.state.origin.as_str())
+            .finish()
+    }
+}
+
+/// Headers that belong to one hop, not to the request or answer.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    header::HOST,
+    header::CONNECTION,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::TE,
+    header::UPGRADE,
+];
+
+impl Relay {
+    /// A relay to `target`'s origin on `127.0.0.1:0`; requests go through
+    /// `http` (built with [`http::Redirects::Never`]), whose time-out is
+    /// `timeout`, and answers are read up to `max_body` bytes.
+    pub async fn start(
+        target: &Url,
+        http: reqwest::Client,
+        max_body: usize,
+        timeout: Duration,
+    ) -> std::io::Result<Self> {
+        let mut origin = target.clone();
+        origin.set_path("/");
+        origin.set_query(None);
+        origin.set_fragment(None);
+        let state = Arc::new(Relayed {
+            origin,
+            http,
+            max_body,
+            timeout,
+            incidents: Mutex::new(Vec::new()),
+        });
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new().fallback(relay).with_state(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// The URL the pact library is pointed at instead of `target`: the
+    /// relay's origin with `target`'s path.
+    pub fn url_for(&self, target: &Url) -> Url {
+        let mut url = target.clone();
+        // An http URL on 127.0.0.1 always takes these.
+        let _ = url.set_scheme("http");
+        let _ = url.set_ip_host(self.addr.ip());
+        let _ = url.set_port(Some(self.addr.port()));
+        url
+    }
+
+    /// What the relay saw so far.
+    pub fn incidents(&self) -> Vec<Incident> {
+        lock(&self.state.incidents).clone()
+    }
+
+    /// Puts the relay's reasons into `report`: each interaction that could
+    /// not be checked because of the relay gets the reason in place of the
+    /// pact library's words (in order; those left over become general
+    /// errors). Gives a warning for each redirect passed on, naming its
+    /// target.
+    pub fn explain(&self, report: &mut Report) -> Vec<String> {
+        let incidents = std::mem::take(&mut *lock(&self.state.incidents));
+        let mut failures = Vec::new();
+        let mut warnings = Vec::new();
+        for incident in incidents {
+            match incident {
+                Incident::Failed { request, reason } => failures.push(format!(
+                    "the deployment's answer to {request} was not passed on: {reason}"
+                )),
+                Incident::Redirect {
+                    request,
+                    status,
+                    target,
+                } => warnings.push(format!(
+                    "the deployment answered {request} with {status}, a redirect to {target}: not followed (no request goes to another origin); the contract judges the redirect itself"
+                )),
+            }
+        }
+        let mut failures = failures.into_iter();
+        for outcome in &mut report.outcomes {
+            if let Status::Error(text) = &outcome.status
+                && is_transport_error(text)
+            {
+                match failures.next() {
+                    Some(reason) => outcome.status = Status::Error(reason),
+                    None => break,
+                }
+            }
+        }
+        report.general_errors.extend(failures);
+        warnings
+    }
+}
+
+/// Whether the pact library's words for an interaction say its request or
+/// answer failed on the wire (rather than, say, a provider state).
+fn is_transport_error(text: &str) -> bool {
+    let text = text.to_lowercase();
+    ["request", "response", "body", "connection", "decoding"]
+        .iter()
+        .any(|w| text.contains(w))
+        && !text.contains("state change")
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An answer that is never complete: hyper cuts the connection when the
+/// body fails, so the pact library records an error, not a verdict.
+fn cut() -> Response {
+    let body = Body::from_stream(futures_util::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "not passed on by the relay",
+        ))
+    }));
+    let mut response = Response::new(body);
+    *response.status_mut() = axum::http::StatusCode::BAD_GATEWAY;
+    response
+}
+
+async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let shown = format!("{} {}", parts.method, parts.uri.path());
+    let fail = |reason: String| {
+        lock(&relay.incidents).push(Incident::Failed {
+            request: shown.clone(),
+            reason,
+        });
+        cut()
+    };
+    // The requests are the pacts' own, small; bound them all the same.
+    let Ok(body) = axum::body::to_bytes(body, relay.max_body).await else {
+        return fail("the request was larger than the cap".into());
+    };
+    let Ok(url) = relay.origin.join(path.trim_start_matches('/')) else {
+        return fail(format!("`{path}` does not join the deployment's URL"));
+    };
+    let mut forwarded = relay.http.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(name) {
+            forwarded = forwarded.header(name, value);
+        }
+    }
+    let answer = match forwarded.send().await {
+        Ok(answer) => answer,
+        Err(e) => return fail(transport_reason(&e, relay.timeout)),
+    };
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    if status.is_redirection() {
+        lock(&relay.incidents).push(Incident::Redirect {
+            request: shown.clone(),
+            status: status.as_u16(),
+            target: http::redirect_target(answer.url(), &headers)
+                .unwrap_or_else(|| "nowhere (no usable Location header)".into()),
+        });
+    }
+    let body = match http::read_body(answer, relay.max_body).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge { limit, announced }) => {
+            return fail(format!(
+                "it is larger than the cap of {limit} bytes{}; it was not read{}",
+                announced
+                    .map(|n| format!(" (it announced {n})"))
+                    .unwrap_or_default(),
+                http::TOO_LARGE_HINT
+            ));
+        }
+        Err(BodyError::Transport(e)) => return fail(transport_reason(&e, relay.timeout)),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in &headers {
+        if !HOP_BY_HOP.contains(name) {
+            response.headers_mut().append(name, value.clone());
+        }
+    }
+    response
+}
+
+fn transport_reason(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!(
+            "no complete answer within `--request-timeout` ({} ms): raise it (PACT_PROVIDER_REQUEST_TIMEOUT) if the deployment is slow",
+            timeout.as_millis()
+        )
+    } else {
+        consumer::client::error_chain(e)
+    }
+}
