@@ -58,6 +58,55 @@ impl<'a> MakeWriter<'a> for ScrubbingStderr {
     }
 }
 
+/// A writer that passes whole lines on to `inner`, scrubbed: for a
+/// command's stdout and stderr where text from a server (a broker's reason,
+/// its notices) is printed.
+pub struct ScrubbingLines<W: Write> {
+    inner: W,
+    redactor: Redactor,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> ScrubbingLines<W> {
+    /// Writes to `inner` through `redactor`.
+    pub fn new(inner: W, redactor: Redactor) -> Self {
+        Self {
+            inner,
+            redactor,
+            pending: Vec::new(),
+        }
+    }
+
+    fn write_out(&mut self, upto: usize) -> io::Result<()> {
+        let line: Vec<u8> = self.pending.drain(..upto).collect();
+        let text = self.redactor.scrub(&String::from_utf8_lossy(&line));
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl<W: Write> Write for ScrubbingLines<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
+            self.write_out(last + 1)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.write_out(self.pending.len())?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for ScrubbingLines<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 /// What a panic said: its `&str` or `String` payload.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload

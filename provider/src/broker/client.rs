@@ -40,6 +40,16 @@ impl BrokerAuth {
             BrokerAuth::Basic { password, .. } => password,
         }
     }
+
+    /// Teaches `redactor` the secret this carries, and for basic auth the
+    /// `username:password` pair whose base64 the `Authorization` header
+    /// holds (a broker echoing the header must not print a credential).
+    pub fn register(&self, redactor: &crate::redact::Redactor) {
+        match self {
+            BrokerAuth::Token(token) => redactor.add(token.secret()),
+            BrokerAuth::Basic { username, password } => redactor.add_basic(username, password),
+        }
+    }
 }
 
 /// How often and how patiently a call is retried.

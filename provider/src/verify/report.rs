@@ -1,5 +1,5 @@
 //! What a verification found, and its renderings: console lines, JUnit XML,
-//! JSON. Every text passes through the run's [`Redactor`].
+//! JSON. Every text passes through the run's [`Redactor`], before any escaping.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -151,6 +151,35 @@ impl Report {
         self.outcomes.iter().filter(|o| pick(&o.status)).count()
     }
 
+    /// A copy with every text scrubbed of the run's secrets: the renderings
+    /// that escape (XML, Markdown) start from it, so that no escaping runs
+    /// before the scrubbing and hides a secret's form from it.
+    fn scrubbed(&self, redactor: &Redactor) -> Report {
+        let all = |list: &mut Vec<String>| {
+            for text in list.iter_mut() {
+                *text = redactor.scrub(text);
+            }
+        };
+        let mut copy = self.clone();
+        copy.target = redactor.scrub(&copy.target);
+        for o in &mut copy.outcomes {
+            o.consumer = redactor.scrub(&o.consumer);
+            o.provider = redactor.scrub(&o.provider);
+            o.description = redactor.scrub(&o.description);
+            all(&mut o.states);
+            match &mut o.status {
+                Status::Verified => {}
+                Status::Mismatch(lines) => all(lines),
+                Status::Error(message) => *message = redactor.scrub(message),
+            }
+        }
+        all(&mut copy.general_errors);
+        all(&mut copy.library_output);
+        all(&mut copy.skipped);
+        all(&mut copy.leftovers);
+        copy
+    }
+
     /// The console report: one line per interaction (with its findings
     /// indented under it) and a summary.
     pub fn console(&self, redactor: &Redactor) -> String {
@@ -225,6 +254,11 @@ impl Report {
 
     /// JUnit XML: one test suite per pact, one test case per interaction.
     pub fn junit(&self, redactor: &Redactor) -> String {
+        // Scrubbed before escaping: `&amp;` would hide a secret with `&`.
+        self.scrubbed(redactor).junit_of_scrubbed(redactor)
+    }
+
+    fn junit_of_scrubbed(&self, redactor: &Redactor) -> String {
         let mut suites: Vec<(String, Vec<&InteractionOutcome>)> = Vec::new();
         for o in &self.outcomes {
             let name = format!("{} -> {}", o.consumer, o.provider);
@@ -351,6 +385,11 @@ impl Report {
     /// A Markdown summary: the verdict, and a table of interactions and
     /// results, for `--summary` and GitHub's job summary.
     pub fn markdown(&self, redactor: &Redactor) -> String {
+        // Scrubbed before escaping: `\|` would hide a secret with `|`.
+        self.scrubbed(redactor).markdown_of_scrubbed(redactor)
+    }
+
+    fn markdown_of_scrubbed(&self, redactor: &Redactor) -> String {
         let cell = |t: &str| t.replace('|', "\\|").replace('\n', "<br>");
         let verdict = match self.verdict() {
             Verdict::Holds => "✅ the contract holds",
