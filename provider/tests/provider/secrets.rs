@@ -252,3 +252,23 @@ async fn a_broker_echoing_the_basic_auth_header_gets_no_credential_printed() {
         assert_no_form(&[password, &pair], "the output", &run.output(), &run);
     }
 }
+
+#[rstest::rstest]
+#[case::a_stray_positional_argument(&["verify", "Str4y-s3cret"], "unexpected argument")]
+#[case::a_stray_argument_after_a_flag(&["verify", "--verbose", "Str4y-s3cret"], "unexpected argument")]
+#[case::a_value_given_to_the_wrong_flag(&["verify", "--request-timeout=Str4y-s3cret"], "--request-timeout")]
+#[case::a_token_in_the_base_urls_query(&["verify", "--base-url", "https://tenant.example/org/t/?access_token=Str4y-s3cret"], "has a query")]
+#[case::a_password_in_the_base_urls_user_info(&["cleanup", "--base-url", "ht tp://ci:Str4y-s3cret@tenant.example/?x=1"], "is not a URL")]
+#[case::a_secret_in_the_identity_urls_query(&["verify", "--identity-url", "nota url?client_secret=Str4y-s3cret"], "--identity-url")]
+#[tokio::test]
+async fn argument_errors_mask_what_looks_like_a_value(#[case] args: &[&str], #[case] names: &str) {
+    let run = orchestrator_pact(args).await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.starts_with("error: "), "{run}");
+    assert!(
+        run.stderr.contains(names),
+        "the error must name the problem: {run}"
+    );
+    assert!(run.stderr.contains("***"), "{run}");
+    assert_no_form(&["Str4y-s3cret"], "the output", &run.output(), &run);
+}
