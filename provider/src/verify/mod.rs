@@ -32,8 +32,8 @@ use uuid::Uuid;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
-use crate::states::StateExecutor;
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
+use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
 use redact::Redactor;
@@ -574,7 +574,7 @@ pub async fn verify_batches(
         no_pacts_is_error: true,
         ..VerificationOptions::default()
     };
-    let executor = Arc::new(states);
+    let executor = Arc::new(RecordingStates::new(states));
 
     enum Ending<T> {
         Done(T),
@@ -672,6 +672,10 @@ pub async fn verify_batches(
     for result in results {
         let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
         reports.push(Report::from_result(target_name.clone(), &result));
+    }
+    let mut setups = executor.take_setups();
+    for report in &mut reports {
+        report.explain_setup_failures(&mut setups);
     }
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;

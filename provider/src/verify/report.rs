@@ -1,6 +1,7 @@
 //! What a verification found, and its renderings: console lines, JUnit XML,
 //! JSON. Every text passes through the run's [`Redactor`], before any escaping.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use pact_verifier::verification_result::{VerificationExecutionResult, Verificati
 use serde_json::{Value, json};
 
 use super::redact::Redactor;
+use crate::states::SetupRecord;
 
 /// How one interaction fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +130,40 @@ impl Report {
             library_output: result.output.clone(),
             skipped: Vec::new(),
             leftovers: Vec::new(),
+        }
+    }
+
+    /// Puts the reason of each failed provider-state set-up (recorded in
+    /// order by [`crate::states::RecordingStates`]) on the interactions the
+    /// pact library reports only as "One or more of the setup state change
+    /// handlers has failed". Consumes the records of this report's
+    /// interactions, so that the next report (a batch from a broker) gets
+    /// its own.
+    pub fn explain_setup_failures(&mut self, setups: &mut VecDeque<SetupRecord>) {
+        for o in &mut self.outcomes {
+            // An interaction without states sets up the empty one.
+            let names = if o.states.is_empty() {
+                vec![String::new()]
+            } else {
+                o.states.clone()
+            };
+            let mut reasons = Vec::new();
+            for name in &names {
+                if setups.front().is_some_and(|(n, _)| n == name)
+                    && let Some((_, Some(reason))) = setups.pop_front()
+                {
+                    reasons.push(reason);
+                }
+            }
+            if let Status::Error(message) = &mut o.status
+                && message.contains("setup state change handlers has failed")
+                && !reasons.is_empty()
+            {
+                *message = format!(
+                    "the provider state could not be set up: {}",
+                    reasons.join("; ")
+                );
+            }
         }
     }
 

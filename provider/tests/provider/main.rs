@@ -9,6 +9,7 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod gate;
+mod other_consumers;
 mod secrets;
 mod serve;
 mod spec;

@@ -17,7 +17,7 @@ const CLIENT: &str = "gate";
 const CLIENT_SECRET: &str = "gate-s3cret-5b1f";
 const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
 
-fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
+pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
     let bystander = SeedUser {
         id: uuid::Uuid::new_v4(),
         password: "Bystander-passw0rd".into(),
@@ -79,7 +79,7 @@ async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
     users
 }
 
-fn live_args(url: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn live_args(url: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "verify",
         "--pacts",
