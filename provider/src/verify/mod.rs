@@ -681,7 +681,32 @@ pub async fn verify_batches(
         first.skipped = skipped;
         first.leftovers = leftovers;
     }
+    if let Some(error) = nothing_matched(settings, &reports) {
+        return Err(error);
+    }
     Ok((reports, redactor))
+}
+
+/// The error when filters are given and no interaction matched them (the
+/// run checked nothing: exit 2, naming the filters).
+fn nothing_matched(settings: &VerifySettings, reports: &[Report]) -> Option<VerifyError> {
+    if reports.iter().any(|r| !r.outcomes.is_empty()) {
+        return None;
+    }
+    let filters: Vec<String> = [
+        ("--filter-description", &settings.filter_description),
+        ("--filter-state", &settings.filter_state),
+    ]
+    .into_iter()
+    .filter_map(|(flag, value)| value.as_ref().map(|re| format!("`{flag} {re}`")))
+    .collect();
+    if filters.is_empty() {
+        return None;
+    }
+    Some(VerifyError::Flags(format!(
+        "no interaction matches {}: nothing was checked. The regular expressions are matched against each interaction's description and provider-state names; run without the filter to see them listed",
+        filters.join(" and ")
+    )))
 }
 
 /// Prints a report on the console: the pact library's own lines with

@@ -250,6 +250,8 @@ fn tempdir() -> std::path::PathBuf {
 #[case::state_url_without_base_url(&["--state-change-url", "http://127.0.0.1:1/"], "need `--base-url`")]
 #[case::unknown_flag(&["--frobnicate"], "--frobnicate")]
 #[case::zero_timeout(&["--request-timeout", "0"], "more than 0")]
+#[case::description_filter_matching_nothing(&["--filter-description", "matches nothing"], "error: no interaction matches `--filter-description matches nothing`")]
+#[case::state_filter_matching_nothing(&["--filter-state", "^nobody$"], "error: no interaction matches `--filter-state ^nobody$`")]
 #[tokio::test]
 async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempdir();
