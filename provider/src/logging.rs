@@ -7,6 +7,13 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::verify::redact::Redactor;
 
+/// Whether logs on stderr get ANSI colours: only on a terminal, and not
+/// when `NO_COLOR` is set to anything but the empty string
+/// (<https://no-color.org>). A file or a CI log gets plain text.
+pub fn colour_wanted(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Makes one [`ScrubbingWriter`] per log event.
 #[derive(Clone, Debug)]
 pub struct ScrubbingStderr {
@@ -130,4 +137,18 @@ pub fn install_scrubbing_panic_hook(redactor: Redactor) {
             redactor.scrub(&message)
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some(OsStr::new(""))));
+        assert!(!colour_wanted(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, None));
+    }
 }

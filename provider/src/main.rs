@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use provider::cli::{Cli, masked_argument_error, url_secrets};
-use provider::logging::{ScrubbingStderr, install_scrubbing_panic_hook};
+use provider::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
 use provider::verify::redact::Redactor;
 use tracing_subscriber::EnvFilter;
 
@@ -52,8 +52,13 @@ fn main() -> ExitCode {
             redactor.add_str(&secret);
         }
     }
+    let ansi = colour_wanted(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(ScrubbingStderr::new(redactor.clone()))
         .init();
     install_scrubbing_panic_hook(redactor.clone());

@@ -9,6 +9,7 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod gate;
+mod logs;
 mod other_consumers;
 mod secrets;
 mod serve;
