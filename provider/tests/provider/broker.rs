@@ -1135,6 +1135,35 @@ async fn nobody_listening_at_the_broker_url_exits_2() {
     assert!(failed.stderr.contains("after 2 attempt(s)"), "{failed}");
 }
 
+#[tokio::test]
+async fn publish_where_nobody_listens_tells_each_retry_and_its_wait_at_any_log_level() {
+    let failed = run(
+        [
+            "publish",
+            "--broker-url",
+            "http://127.0.0.1:1/",
+            "--consumer-app-version",
+            "c1",
+            "--retries",
+            "2",
+            "--retry-base-delay",
+            "5",
+            "--loglevel",
+            "error",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(failed.code, 2, "{failed}");
+    for told in [
+        "retrying in 5 ms (attempt 2 of 3",
+        "retrying in 10 ms (attempt 3 of 3",
+    ] {
+        assert!(failed.stderr.contains(told), "`{told}` missing: {failed}");
+    }
+    assert!(failed.stderr.contains("after 3 attempt(s)"), "{failed}");
+}
+
 #[rstest::rstest]
 #[case::github_actions(
     &[("GITHUB_ACTIONS", "true"), ("GITHUB_SHA", "0a1b2c3d"), ("GITHUB_REF_NAME", "release/7"),
