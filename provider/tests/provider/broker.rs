@@ -797,10 +797,15 @@ async fn can_i_deploy_waits_while_verification_results_are_unknown() {
     assert!(unknown.stdout.contains("| ???"), "{unknown}");
 
     // While it waits, the tenant pipeline (started by the broker's webhook)
-    // verifies the new pact.
+    // verifies the new pact: once the waiting can-i-deploy has asked (and
+    // heard "unknown"), not after a guessed delay.
+    let is_matrix = |r: &crate::broker_double::Received| r.path.ends_with("/matrix");
+    let asked_before = broker.received().iter().filter(|r| is_matrix(r)).count();
     let waiting = ask("50");
     let verifying = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        broker
+            .wait_for(|all| all.iter().filter(|r| is_matrix(r)).count() > asked_before)
+            .await;
         run(
             cmd(
                 "verify",
