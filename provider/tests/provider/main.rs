@@ -4,6 +4,7 @@
 mod broker;
 mod broker_double;
 mod broker_pacts;
+mod ci_scripts;
 mod concurrency;
 mod emulator;
 mod fixtures;
