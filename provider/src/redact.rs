@@ -9,19 +9,21 @@
 //! JSON body escapes its quotes (and, from .NET or Python, its non-ASCII
 //! characters), a form or a URL percent-encodes it, an `Authorization:
 //! Basic` header or an echoed body holds it in base64, an HTML error page
-//! escapes it as XML would, a Markdown table escapes its `|`. Each secret is
-//! turned into all of these forms once, when it is added, and every form is
-//! scrubbed. Reports scrub their text *before* escaping it for XML or
-//! Markdown, so that the escaping cannot hide a secret from the scrubber.
+//! escapes it as XML would, a Markdown table escapes its `|`; and these
+//! nest (a JSON body quoted inside a JSON error, then logged). Each secret
+//! gets one pattern, built when it is added, that matches it however each
+//! of its characters is escaped, at any depth of backslashes, or in base64.
+//! Reports scrub their text *before* escaping it for XML or Markdown, so
+//! that their own escaping cannot hide a secret from the scrubber.
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use consumer::SecretString;
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+use regex::{Regex, RegexBuilder};
 
 /// What a secret is replaced with.
 const MASK: &str = "***";
@@ -30,23 +32,19 @@ const MASK: &str = "***";
 /// text bound for output.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    known: Arc<RwLock<Known>>,
+    known: Arc<RwLock<Vec<Known>>>,
 }
 
-/// The secrets added so far, every form of them, and one matcher over all
-/// the forms (leftmost-longest, so that a secret containing another is
-/// scrubbed whole).
-#[derive(Default)]
+/// A secret and the one pattern that matches every form of it.
 struct Known {
-    secrets: Vec<SecretString>,
-    forms: Vec<String>,
-    matcher: Option<AhoCorasick>,
+    secret: SecretString,
+    matcher: Regex,
 }
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-        write!(f, "Redactor({} secrets)", known.secrets.len())
+        write!(f, "Redactor({} secrets)", known.len())
     }
 }
 
@@ -61,19 +59,18 @@ impl Redactor {
             return;
         }
         let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
-        if known.secrets.iter().any(|s| s == secret) {
+        if known.iter().any(|k| k.secret == *secret) {
             return;
         }
-        known.secrets.push(secret.clone());
-        for form in forms(secret.expose()) {
-            if !known.forms.contains(&form) {
-                known.forms.push(form);
-            }
-        }
-        known.matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&known.forms)
-            .ok();
+        let Some(matcher) = matcher(secret.expose()) else {
+            return;
+        };
+        known.push(Known {
+            secret: secret.clone(),
+            matcher,
+        });
+        // Longest first, so a secret containing another is scrubbed whole.
+        known.sort_by_key(|k| std::cmp::Reverse(k.secret.expose().len()));
     }
 
     /// Adds a plain string as a secret.
@@ -95,17 +92,13 @@ impl Redactor {
     /// `text` with every known secret, in every form, replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
         let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-        match &known.matcher {
-            Some(matcher) => {
-                let mut out = String::with_capacity(text.len());
-                matcher.replace_all_with(text, &mut out, |_, _, dst| {
-                    dst.push_str(MASK);
-                    true
-                });
-                out
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for k in known.iter() {
+            if let std::borrow::Cow::Owned(scrubbed) = k.matcher.replace_all(&out, MASK) {
+                out = std::borrow::Cow::Owned(scrubbed);
             }
-            None => text.to_owned(),
         }
+        out.into_owned()
     }
 
     /// Scrubs every string (keys included) of a JSON value in place.
@@ -126,48 +119,86 @@ impl Redactor {
     }
 }
 
-/// Every form of `raw` that output can carry, `raw` first; none shorter
-/// than [`MIN_SECRET_LEN`].
-fn forms(raw: &str) -> Vec<String> {
-    // Forms of the text itself, as JSON, URLs and logs write it.
-    let mut texts = vec![raw.to_owned()];
-    texts.push(json_escaped(raw, |_| false, false));
-    // Python's `json.dumps` (ASCII only, lower-case hex).
-    texts.push(json_escaped(raw, |c| !c.is_ascii(), false));
-    // .NET's System.Text.Json: also HTML-sensitive characters, upper case.
-    texts.push(json_escaped(
-        raw,
-        |c| !c.is_ascii() || "\"&'+<>`".contains(c),
-        true,
-    ));
-    // Rust's `{:?}` of a string and of its bytes (`b"…"` in library logs).
-    texts.push(format!("{raw:?}").trim_matches('"').to_owned());
-    texts.push(raw.as_bytes().escape_ascii().to_string());
-    for encoded in url_encoded(raw) {
-        texts.push(encoded);
+/// Backslashes (raw, percent-encoded or as an XML character reference),
+/// any number of them: JSON strings, Rust's `{:?}` and Markdown put one
+/// before a character they escape, and each layer of nesting (a JSON body
+/// quoted in a JSON error, then logged) doubles them.
+const BACKSLASHES: &str = r"(?:\\|(?i:%5c|&#0*92;|&#x0*5c;))*";
+
+/// One pattern for every form of `raw`: each character as itself or
+/// escaped as JSON (`\"`, `\u00e9`, any nesting), Rust's `{:?}` of
+/// strings and bytes (`\u{e9}`, `\xc3\xa9`), URLs (`%22`, `+` for a
+/// space; any subset of characters, either case), XML and HTML (`&quot;`,
+/// `&#39;`, `&#x27;`) and Markdown (`\|`, `<br>`); or base64 of the forms
+/// a request carries (see [`base64_cores`]).
+fn matcher(raw: &str) -> Option<Regex> {
+    let mut pattern = String::from("(?:");
+    for c in raw.chars() {
+        pattern.push_str(&char_pattern(c));
     }
-    // Base64 of the forms a request body or header carries.
-    let wire: Vec<String> = dedup(texts.iter().take(3).cloned().chain(url_encoded(raw)));
-    for bytes in &wire {
-        texts.extend(base64_cores(bytes.as_bytes()));
+    pattern.push(')');
+    for bytes in wire_forms(raw) {
+        for core in base64_cores(bytes.as_bytes()) {
+            pattern.push('|');
+            pattern.push_str(&regex::escape(&core));
+        }
     }
-    // Escaped for XML/HTML and for Markdown, as a page or a report has it.
-    texts.extend(xml_escaped(raw));
-    texts.push(raw.replace('|', "\\|"));
-    texts.push(
-        raw.chars()
-            .map(|c| {
-                if c.is_ascii_punctuation() {
-                    format!("\\{c}")
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    );
-    let mut all = dedup(texts);
-    all.retain(|f| f.len() >= MIN_SECRET_LEN);
-    all
+    RegexBuilder::new(&pattern)
+        .size_limit(64 << 20)
+        .build()
+        .ok()
+}
+
+/// The forms of one character of a secret, each after any backslashes.
+fn char_pattern(c: char) -> String {
+    let mut alternatives = vec![regex::escape(c.encode_utf8(&mut [0u8; 4]))];
+    if !c.is_ascii_alphanumeric() {
+        let mut utf8 = [0u8; 4];
+        let bytes = c.encode_utf8(&mut utf8).as_bytes();
+        let hex = |f: &dyn Fn(&u8) -> String| bytes.iter().map(f).collect::<String>();
+        // Percent-encoded, and Rust's escaped bytes.
+        alternatives.push(format!("(?i:{})", hex(&|b| format!("%{b:02x}"))));
+        alternatives.push(format!("(?i:{})", hex(&|b| format!(r"\\+x{b:02x}"))));
+        // JSON's \uXXXX (UTF-16) and Rust's \u{X}.
+        let mut units = [0u16; 2];
+        let utf16: String = c
+            .encode_utf16(&mut units)
+            .iter()
+            .map(|u| format!(r"\\+u{u:04x}"))
+            .collect();
+        alternatives.push(format!("(?i:{utf16})"));
+        alternatives.push(format!(r"(?i:\\+u\{{0*{:x}\}})", c as u32));
+        // XML and HTML character references.
+        alternatives.push(format!("(?i:&#0*{};|&#x0*{:x};)", c as u32, c as u32));
+        let named = match c {
+            '&' => Some("&amp;"),
+            '<' => Some("&lt;"),
+            '>' => Some("&gt;"),
+            '"' => Some("&quot;"),
+            '\'' => Some("&apos;"),
+            ' ' => Some(r"\+"),
+            '\n' => Some(r"\\+n|<br>"),
+            '\r' => Some(r"\\+r"),
+            '\t' => Some(r"\\+t"),
+            _ => None,
+        };
+        alternatives.extend(named.map(str::to_owned));
+    }
+    format!("{BACKSLASHES}(?:{})", alternatives.join("|"))
+}
+
+/// The forms a request carries a secret in, whose base64 a server may echo:
+/// as given, inside a JSON body (.NET and Python escape more), and
+/// form- or percent-encoded.
+fn wire_forms(raw: &str) -> Vec<String> {
+    let mut forms = vec![
+        raw.to_owned(),
+        json_escaped(raw, |_| false, false),
+        json_escaped(raw, |c| !c.is_ascii(), false),
+        json_escaped(raw, |c| !c.is_ascii() || "\"&'+<>`".contains(c), true),
+    ];
+    forms.extend(url_encoded(raw));
+    dedup(forms)
 }
 
 fn dedup(items: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -293,29 +324,6 @@ fn base64_cores(bytes: &[u8]) -> Vec<String> {
     dedup(out)
 }
 
-/// `raw` escaped for XML or HTML, with the apostrophe and the quote in each
-/// of the ways serialisers write them (or left alone, in element text).
-fn xml_escaped(raw: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for apos in ["&apos;", "&#39;", "&#x27;", "'"] {
-        for quot in ["&quot;", "&#34;", "\""] {
-            let mut text = String::with_capacity(raw.len());
-            for c in raw.chars() {
-                match c {
-                    '&' => text.push_str("&amp;"),
-                    '<' => text.push_str("&lt;"),
-                    '>' => text.push_str("&gt;"),
-                    '"' => text.push_str(quot),
-                    '\'' => text.push_str(apos),
-                    c => text.push(c),
-                }
-            }
-            out.push(text);
-        }
-    }
-    dedup(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +383,57 @@ mod tests {
         let scrubbed = r.scrub(&header);
         assert!(scrubbed.starts_with("Basic ***"), "{scrubbed}");
         assert!(scrubbed.len() <= "Basic ***".len() + 3, "{scrubbed}");
+    }
+
+    #[test]
+    fn scrubs_every_escaping_and_nestings_of_them() {
+        let secret = "Pä|s s&<>\"'\\%€-9";
+        let r = Redactor::default();
+        r.add_str(secret);
+        let json = |t: &str| {
+            serde_json::to_string(t)
+                .unwrap()
+                .trim_matches('"')
+                .to_owned()
+        };
+        let form = |t: &str| url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>();
+        let percent = |t: &str| utf8_percent_encode(t, NON_ALPHANUMERIC).to_string();
+        let xml = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&#34;")
+                .replace('\'', "&#x27;")
+        };
+        let forms = [
+            secret.to_owned(),
+            json(secret),
+            json(&json(secret)),
+            json(&json(&json(secret))),
+            json_escaped(secret, |c| !c.is_ascii(), false),
+            json_escaped(secret, |c| !c.is_ascii() || "\"&'+<>`".contains(c), true),
+            format!("{secret:?}").trim_matches('"').to_owned(),
+            secret.as_bytes().escape_ascii().to_string(),
+            json(secret).as_bytes().escape_ascii().to_string(),
+            form(secret),
+            percent(secret),
+            lower_hex(&percent(secret)),
+            form(&json(secret)),
+            xml(secret),
+            xml(&json(secret)),
+            secret.replace('|', "\\|"),
+        ];
+        for form in forms {
+            let text = format!("before {form} after");
+            assert_eq!(r.scrub(&text), "before *** after", "{form}");
+        }
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        let r = Redactor::default();
+        r.add_str("Pa9-secret");
+        let text = r#"{"succeeded": true, "errors": [], "path": "a\\b%20c"}"#;
+        assert_eq!(r.scrub(text), text);
     }
 }
