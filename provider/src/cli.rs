@@ -115,6 +115,10 @@ pub fn masked_argument_error(error: &clap::Error, args: &[std::ffi::OsString]) -
 /// it also works on text that is not a valid URL (whose error quotes it).
 pub fn url_secrets(text: &str) -> Vec<String> {
     let mut found = Vec::new();
+    // Only what looks like a URL: a regex such as `password?with` is not.
+    if !text.contains("://") {
+        return found;
+    }
     let (rest, fragment) = match text.split_once('#') {
         Some((rest, fragment)) => (rest, Some(fragment)),
         None => (text, None),

@@ -281,3 +281,23 @@ async fn argument_errors_mask_what_looks_like_a_value(#[case] args: &[&str], #[c
     assert!(run.stderr.contains("***"), "{run}");
     assert_no_form(&["Str4y-s3cret"], "the output", &run.output(), &run);
 }
+
+/// Only URLs have their query values taken for secrets: a filter with a
+/// `?` in it masks nothing.
+#[tokio::test]
+async fn a_question_mark_outside_a_url_masks_nothing() {
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        pacts_dir().to_str().unwrap(),
+        "--filter-description",
+        "passwords? with no bearer",
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("a request to change the password with no bearer token"),
+        "{run}"
+    );
+}
