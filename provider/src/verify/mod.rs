@@ -690,7 +690,11 @@ pub async fn verify_batches(
 /// The error when filters are given and no interaction matched them (the
 /// run checked nothing: exit 2, naming the filters).
 fn nothing_matched(settings: &VerifySettings, reports: &[Report]) -> Option<VerifyError> {
-    if reports.iter().any(|r| !r.outcomes.is_empty()) {
+    // Interactions left out for lockout risk are reported as skipped.
+    if reports
+        .iter()
+        .any(|r| !r.outcomes.is_empty() || !r.skipped.is_empty())
+    {
         return None;
     }
     let filters: Vec<String> = [
