@@ -163,6 +163,9 @@ def main():
             url, scripts["static400"], [users, token, f"/identity_/api/User/{first[0]}/changepassword", wrong_body], seconds)
         memory = rss_mib(emulator.pid)
         wait_listening(stub_port)
+        if stub.poll() is not None:
+            # Its port was taken after free_port(): whoever answers there is not it.
+            raise RuntimeError(f"pact stub exited ({stub.returncode}): port {stub_port} is another server's")
         stub_url = f"http://127.0.0.1:{stub_port}"
         path = f"/identity_/api/User/{EXAMPLE_USER}/changepassword"
         results["pact stub, success path"] = run_wrk(

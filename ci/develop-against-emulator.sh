@@ -3,12 +3,12 @@
 # start a tenant, get a token, create a user, change its password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -x target/release/orchestrator-pact ]] || cargo build --release --quiet
-target/release/orchestrator-pact serve --port 8080 \
-    --client my-app:my-secret --organization-id 11111111-2222-3333-4444-555555555555 &
-serve=$!
-trap 'kill $serve 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
+[[ -n "${ORCHESTRATOR_PACT:-}" || -x target/release/orchestrator-pact ]] || cargo build --release --quiet
+# The README's port: when another server holds it, this fails (exit 2)
+# instead of walking through against that server.
+source ci/serve-emulator.sh
+start_emulator --port 8080 \
+    --client my-app:my-secret --organization-id 11111111-2222-3333-4444-555555555555
 set -x
 # --- the README's lines, unchanged ---
 TOKEN=$(curl -s http://127.0.0.1:8080/identity_/connect/token \
@@ -31,4 +31,5 @@ answer=$(curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"oldPassword": "Passw0rd-1", "newPassword": "Passw0rd-3"}')
 [[ "$answer" == *PasswordMismatch* ]] || { echo "expected the old password to be refused: $answer" >&2; exit 1; }
+emulator_still_ours
 echo "walk-through: token, user, password change all worked; the old password is now refused"

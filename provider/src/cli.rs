@@ -79,6 +79,73 @@ pub enum Command {
     CheckSpec(Box<CheckSpecArgs>),
 }
 
+/// The text of an argument error (clap's), with every value the user gave
+/// masked: a secret passed as a stray positional argument, or a value in
+/// the wrong place, must not be echoed. Flag names, subcommands and the
+/// usage line stay as they are.
+pub fn masked_argument_error(error: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .collect();
+    let redactor = Redactor::default();
+    for arg in args.iter().skip(1) {
+        let arg = arg.to_string_lossy();
+        let value = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with('-') => value,
+            _ if arg.starts_with('-') => continue,
+            _ => arg.as_ref(),
+        };
+        if !names.contains(&value) {
+            redactor.add_str(value);
+        }
+    }
+    let text = error.render().to_string();
+    // The usage line quotes the command's definition, never a value.
+    match text.split_once("\nUsage:") {
+        Some((head, usage)) => format!("{}\nUsage:{usage}", redactor.scrub(head)),
+        None => redactor.scrub(&text),
+    }
+}
+
+/// What may be secret inside a URL-like `text`: the password of its user
+/// info, the values of its query and its fragment. Parsed by hand, so that
+/// it also works on text that is not a valid URL (whose error quotes it).
+pub fn url_secrets(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // Only what looks like a URL: a regex such as `password?with` is not.
+    if !text.contains("://") {
+        return found;
+    }
+    let (rest, fragment) = match text.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (text, None),
+    };
+    found.extend(fragment.map(str::to_owned));
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    for pair in query.into_iter().flat_map(|q| q.split(['&', ';'])) {
+        let value = pair.split_once('=').map_or(pair, |(_, v)| v);
+        found.push(value.to_owned());
+        // Decoded too, as an error might show it.
+        if let Ok(decoded) = percent_encoding::percent_decode_str(value).decode_utf8() {
+            found.push(decoded.replace('+', " "));
+        }
+    }
+    if let Some((_, after)) = rest.split_once("://")
+        && let Some((userinfo, _)) = after.split_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+    {
+        found.push(password.to_owned());
+    }
+    found.retain(|s| !s.is_empty());
+    found
+}
+
 fn parse_url(value: &str) -> Result<Url, String> {
     let url = Url::parse(value.trim()).map_err(|e| format!("`{value}` is not a URL ({e}): give one such as `http://127.0.0.1:8080/_pact/provider-states`"))?;
     if url.scheme() != "http" && url.scheme() != "https" {

@@ -13,6 +13,7 @@
 //! - [`logging`]: logs scrubbed of secrets.
 //! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
+//! - [`redact`]: the run's secrets, scrubbed from text in every form.
 //! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
 //!   `can-i-deploy`, `record-deployment`.
 //! - [`run`]: runs a parsed command and returns its exit code.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod emulator;
 pub mod http;
 pub mod logging;
+pub mod redact;
 pub mod spec;
 pub mod states;
 pub mod tenant;
@@ -68,9 +70,11 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
         }
         Command::Cleanup(args) => cleanup(*args, redactor).await,
         Command::Serve(args) => serve(*args).await.map(|()| EXIT_OK),
-        Command::Publish(args) => broker::commands::publish(*args).await,
-        Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args).await,
-        Command::RecordDeployment(args) => broker::commands::record_deployment(*args).await,
+        Command::Publish(args) => broker::commands::publish(*args, &redactor).await,
+        Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args, &redactor).await,
+        Command::RecordDeployment(args) => {
+            broker::commands::record_deployment(*args, &redactor).await
+        }
         Command::CheckSpec(args) => {
             let settings = args.into_settings()?;
             let mut out = std::io::stdout();

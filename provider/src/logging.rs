@@ -7,6 +7,13 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::verify::redact::Redactor;
 
+/// Whether logs on stderr get ANSI colours: only on a terminal, and not
+/// when `NO_COLOR` is set to anything but the empty string
+/// (<https://no-color.org>). A file or a CI log gets plain text.
+pub fn colour_wanted(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Makes one [`ScrubbingWriter`] per log event.
 #[derive(Clone, Debug)]
 pub struct ScrubbingStderr {
@@ -58,6 +65,55 @@ impl<'a> MakeWriter<'a> for ScrubbingStderr {
     }
 }
 
+/// A writer that passes whole lines on to `inner`, scrubbed: for a
+/// command's stdout and stderr where text from a server (a broker's reason,
+/// its notices) is printed.
+pub struct ScrubbingLines<W: Write> {
+    inner: W,
+    redactor: Redactor,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> ScrubbingLines<W> {
+    /// Writes to `inner` through `redactor`.
+    pub fn new(inner: W, redactor: Redactor) -> Self {
+        Self {
+            inner,
+            redactor,
+            pending: Vec::new(),
+        }
+    }
+
+    fn write_out(&mut self, upto: usize) -> io::Result<()> {
+        let line: Vec<u8> = self.pending.drain(..upto).collect();
+        let text = self.redactor.scrub(&String::from_utf8_lossy(&line));
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl<W: Write> Write for ScrubbingLines<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
+            self.write_out(last + 1)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.write_out(self.pending.len())?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for ScrubbingLines<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 /// What a panic said: its `&str` or `String` payload.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -81,4 +137,18 @@ pub fn install_scrubbing_panic_hook(redactor: Redactor) {
             redactor.scrub(&message)
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some(OsStr::new(""))));
+        assert!(!colour_wanted(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, None));
+    }
 }

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use provider::cli::Cli;
-use provider::logging::{ScrubbingStderr, install_scrubbing_panic_hook};
+use provider::cli::{Cli, masked_argument_error, url_secrets};
+use provider::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
 use provider::verify::redact::Redactor;
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +13,16 @@ fn main() -> ExitCode {
         // SAFETY: no other thread exists yet.
         unsafe { std::env::set_var("PACT_DO_NOT_TRACK", "true") };
     }
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // --help and --version.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprint!("{}", masked_argument_error(&e, &args));
+            return ExitCode::from(provider::EXIT_UNCHECKED);
+        }
+    };
     let filter = EnvFilter::try_new(&cli.loglevel).unwrap_or_else(|_| {
         eprintln!(
             "warning: `--loglevel {}` is not a log level; using `warn`",
@@ -24,8 +33,32 @@ fn main() -> ExitCode {
     // Every secret is added to this one redactor as it is read or made; logs,
     // panics, reports and errors all pass through it.
     let redactor = Redactor::default();
+    // A secret in a URL's query or user info (`--base-url …?token=…`) is
+    // quoted by the errors that refuse the URL.
+    let urls = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let from_env = [
+        "ORCHESTRATOR_PACT_BASE_URL",
+        "UIPATH_URI",
+        "UIPATH_IDENTITY_URI",
+        "PACT_BROKER_BASE_URL",
+    ]
+    .into_iter()
+    .filter_map(|name| std::env::var(name).ok());
+    for text in urls.chain(from_env) {
+        for secret in url_secrets(&text) {
+            redactor.add_str(&secret);
+        }
+    }
+    let ansi = colour_wanted(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(ScrubbingStderr::new(redactor.clone()))
         .init();
     install_scrubbing_panic_hook(redactor.clone());

@@ -40,6 +40,16 @@ impl BrokerAuth {
             BrokerAuth::Basic { password, .. } => password,
         }
     }
+
+    /// Teaches `redactor` the secret this carries, and for basic auth the
+    /// `username:password` pair whose base64 the `Authorization` header
+    /// holds (a broker echoing the header must not print a credential).
+    pub fn register(&self, redactor: &crate::redact::Redactor) {
+        match self {
+            BrokerAuth::Token(token) => redactor.add(token.secret()),
+            BrokerAuth::Basic { username, password } => redactor.add_basic(username, password),
+        }
+    }
 }
 
 /// How often and how patiently a call is retried.
@@ -407,10 +417,11 @@ impl BrokerClient {
                         let wait = retry_after(response.headers(), SystemTime::now())
                             .map(|d| d.min(MAX_RETRY_AFTER))
                             .unwrap_or_else(|| self.retry.backoff(attempt - 1));
-                        tracing::warn!(
-                            "the Pact Broker answered {status} to {method} {url}; retrying in {} ms (attempt {} of {attempts})",
-                            wait.as_millis(),
-                            attempt + 1
+                        tell_retry(
+                            &format!("the Pact Broker answered {status} to {method} {url}"),
+                            wait,
+                            attempt + 1,
+                            attempts,
                         );
                         tokio::time::sleep(wait).await;
                         continue;
@@ -439,11 +450,11 @@ impl BrokerClient {
                 Ok((status, text)) => return self.answer(method, url, status, &text, attempt),
                 Err(e) if !last && transient(&e) => {
                     let wait = self.retry.backoff(attempt - 1);
-                    tracing::warn!(
-                        "{method} {url} failed ({}); retrying in {} ms (attempt {} of {attempts})",
-                        error_chain(&e),
-                        wait.as_millis(),
-                        attempt + 1
+                    tell_retry(
+                        &format!("{method} {url} failed ({})", error_chain(&e)),
+                        wait,
+                        attempt + 1,
+                        attempts,
                     );
                     tokio::time::sleep(wait).await;
                 }
@@ -521,6 +532,18 @@ impl BrokerClient {
             }
         }
     }
+}
+
+/// Tells on stderr, whatever the log level, that a call is retried: which
+/// attempt comes next and after how long. A CI job that waits through the
+/// back-off (a minute and a half with the default retries) must say why.
+/// The text holds the method, the URL (which carries no credentials: see
+/// [`BrokerClient::new`]) and the status or the connection error.
+fn tell_retry(what: &str, wait: Duration, next_attempt: u32, attempts: u32) {
+    eprintln!(
+        "warning: {what}; retrying in {} ms (attempt {next_attempt} of {attempts}; `--retries` sets how many)",
+        wait.as_millis()
+    );
 }
 
 /// Whether an answer with this status is worth another try.

@@ -7,34 +7,62 @@ use std::io::Write;
 use super::args::{CanIDeployArgs, PublishArgs, RecordDeploymentArgs};
 use super::{ci_env, deployments, matrix, publish};
 use crate::EXIT_OK;
+use crate::logging::ScrubbingLines;
+use crate::redact::Redactor;
+
+/// What the broker commands print, scrubbed of the broker's credentials
+/// (taught to `redactor`): a broker may echo them in its answers.
+fn scrubbed_output(
+    redactor: &Redactor,
+) -> (
+    ScrubbingLines<std::io::Stdout>,
+    ScrubbingLines<std::io::Stderr>,
+) {
+    (
+        ScrubbingLines::new(std::io::stdout(), redactor.clone()),
+        ScrubbingLines::new(std::io::stderr(), redactor.clone()),
+    )
+}
 
 /// `orchestrator-pact publish`.
-pub async fn publish(args: PublishArgs) -> anyhow::Result<u8> {
+pub async fn publish(args: PublishArgs, redactor: &Redactor) -> anyhow::Result<u8> {
     let env: ci_env::Env = std::env::vars().collect();
     let build = ci_env::build_info(&env, &ci_env::run_git);
     if let Some(ci) = build.ci {
         eprintln!("running in {ci}: the commit, branch and build URL come from its variables");
     }
     let settings = args.into_settings(&build)?;
-    let mut out = std::io::stdout();
+    if let Some(auth) = &settings.broker.auth {
+        auth.register(redactor);
+    }
+    let (mut out, _) = scrubbed_output(redactor);
     publish::publish(&settings, &mut out).await?;
     let _ = out.flush();
     Ok(EXIT_OK)
 }
 
 /// `orchestrator-pact can-i-deploy`: 0 deployable, 1 not.
-pub async fn can_i_deploy(args: CanIDeployArgs) -> anyhow::Result<u8> {
+pub async fn can_i_deploy(args: CanIDeployArgs, redactor: &Redactor) -> anyhow::Result<u8> {
     let settings = args.into_settings()?;
-    let mut out = std::io::stdout();
-    let code = matrix::can_i_deploy(&settings, &mut out, &mut std::io::stderr()).await?;
+    if let Some(auth) = &settings.broker.auth {
+        auth.register(redactor);
+    }
+    let (mut out, mut err) = scrubbed_output(redactor);
+    let code = matrix::can_i_deploy(&settings, &mut out, &mut err).await?;
     let _ = out.flush();
     Ok(code)
 }
 
 /// `orchestrator-pact record-deployment`.
-pub async fn record_deployment(args: RecordDeploymentArgs) -> anyhow::Result<u8> {
+pub async fn record_deployment(
+    args: RecordDeploymentArgs,
+    redactor: &Redactor,
+) -> anyhow::Result<u8> {
     let settings = args.into_settings()?;
-    let mut out = std::io::stdout();
+    if let Some(auth) = &settings.broker.auth {
+        auth.register(redactor);
+    }
+    let (mut out, _) = scrubbed_output(redactor);
     deployments::record_deployment(&settings, &mut out).await?;
     let _ = out.flush();
     Ok(EXIT_OK)

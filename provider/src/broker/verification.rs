@@ -385,7 +385,7 @@ pub async fn run(
 ) -> Result<Report, BrokerVerifyError> {
     let redactor = settings.redactor.clone();
     if let Some(auth) = &broker.broker.auth {
-        redactor.add(auth.secret());
+        auth.register(&redactor);
     }
     let fetch_error = |e: BrokerError, redactor: &Redactor| {
         BrokerVerifyError::Fetch(redactor.scrub(&e.to_string()))

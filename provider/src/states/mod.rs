@@ -1,8 +1,8 @@
 //! Provider-state executors: who sets up the state an interaction needs and
 //! supplies the values (`userId`, `oldPassword`, `newPassword`) it sends.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
@@ -203,5 +203,71 @@ impl ProviderStateExecutor for StateExecutor {
             StateExecutor::Http(state_url, _) => state_url.teardown,
             StateExecutor::Tenant(_) => true,
         }
+    }
+}
+
+/// One provider-state set-up as [`RecordingStates`] saw it: the state's
+/// name and, if it failed, why.
+pub type SetupRecord = (String, Option<String>);
+
+/// A [`StateExecutor`] that records every set-up and why it failed: the
+/// pact library reports a failed set-up only as "One or more of the setup
+/// state change handlers has failed", and the reason (an unknown state
+/// name, the tenant's refusal) belongs on the interaction's line.
+#[derive(Debug)]
+pub struct RecordingStates {
+    inner: Arc<StateExecutor>,
+    setups: Mutex<VecDeque<SetupRecord>>,
+}
+
+impl RecordingStates {
+    /// Records the set-ups of `inner`.
+    pub fn new(inner: StateExecutor) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            setups: Mutex::default(),
+        }
+    }
+
+    /// Every set-up so far, in the order they ran (interactions are
+    /// verified one after the other, each setting up its states in order).
+    pub fn take_setups(&self) -> VecDeque<SetupRecord> {
+        std::mem::take(&mut *self.setups.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[async_trait]
+impl ProviderStateExecutor for RecordingStates {
+    async fn call(
+        self: Arc<Self>,
+        interaction_id: Option<String>,
+        provider_state: &ProviderState,
+        setup: bool,
+        client: Option<&reqwest::Client>,
+    ) -> anyhow::Result<HashMap<String, Value>> {
+        let result = self
+            .inner
+            .clone()
+            .call(interaction_id, provider_state, setup, client)
+            .await;
+        if setup {
+            let reason =
+                result
+                    .as_ref()
+                    .err()
+                    .map(|e| match e.downcast_ref::<ProviderStateError>() {
+                        Some(e) => e.description.clone(),
+                        None => format!("{e:#}"),
+                    });
+            self.setups
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_back((provider_state.name.clone(), reason));
+        }
+        result
+    }
+
+    fn teardown(&self) -> bool {
+        self.inner.teardown()
     }
 }

@@ -8,7 +8,9 @@
 
 pub mod auth;
 pub mod quiet;
-pub mod redact;
+/// The redactor lives in the shared leaf [`crate::redact`]; re-exported here
+/// so that `verify::redact::Redactor` keeps working.
+pub use crate::redact;
 pub mod relay;
 pub mod report;
 pub mod sources;
@@ -33,8 +35,8 @@ use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
 use crate::http;
-use crate::states::StateExecutor;
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
+use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
 use redact::Redactor;
@@ -617,7 +619,7 @@ pub async fn verify_batches(
         no_pacts_is_error: true,
         ..VerificationOptions::default()
     };
-    let executor = Arc::new(states);
+    let executor = Arc::new(RecordingStates::new(states));
 
     enum Ending<T> {
         Done(T),
@@ -722,11 +724,44 @@ pub async fn verify_batches(
         }
         reports.push(report);
     }
+    let mut setups = executor.take_setups();
+    for report in &mut reports {
+        report.explain_setup_failures(&mut setups);
+    }
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;
         first.leftovers = leftovers;
     }
+    if let Some(error) = nothing_matched(settings, &reports) {
+        return Err(error);
+    }
     Ok((reports, redactor))
+}
+
+/// The error when filters are given and no interaction matched them (the
+/// run checked nothing: exit 2, naming the filters).
+fn nothing_matched(settings: &VerifySettings, reports: &[Report]) -> Option<VerifyError> {
+    // Interactions left out for lockout risk are reported as skipped.
+    if reports
+        .iter()
+        .any(|r| !r.outcomes.is_empty() || !r.skipped.is_empty())
+    {
+        return None;
+    }
+    let filters: Vec<String> = [
+        ("--filter-description", &settings.filter_description),
+        ("--filter-state", &settings.filter_state),
+    ]
+    .into_iter()
+    .filter_map(|(flag, value)| value.as_ref().map(|re| format!("`{flag} {re}`")))
+    .collect();
+    if filters.is_empty() {
+        return None;
+    }
+    Some(VerifyError::Flags(format!(
+        "no interaction matches {}: nothing was checked. The regular expressions are matched against each interaction's description and provider-state names; run without the filter to see them listed",
+        filters.join(" and ")
+    )))
 }
 
 /// Prints a report on the console: the pact library's own lines with

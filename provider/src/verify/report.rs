@@ -1,6 +1,7 @@
 //! What a verification found, and its renderings: console lines, JUnit XML,
-//! JSON. Every text passes through the run's [`Redactor`].
+//! JSON. Every text passes through the run's [`Redactor`], before any escaping.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use pact_verifier::verification_result::{VerificationExecutionResult, Verificati
 use serde_json::{Value, json};
 
 use super::redact::Redactor;
+use crate::states::SetupRecord;
 
 /// How one interaction fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,6 +133,40 @@ impl Report {
         }
     }
 
+    /// Puts the reason of each failed provider-state set-up (recorded in
+    /// order by [`crate::states::RecordingStates`]) on the interactions the
+    /// pact library reports only as "One or more of the setup state change
+    /// handlers has failed". Consumes the records of this report's
+    /// interactions, so that the next report (a batch from a broker) gets
+    /// its own.
+    pub fn explain_setup_failures(&mut self, setups: &mut VecDeque<SetupRecord>) {
+        for o in &mut self.outcomes {
+            // An interaction without states sets up the empty one.
+            let names = if o.states.is_empty() {
+                vec![String::new()]
+            } else {
+                o.states.clone()
+            };
+            let mut reasons = Vec::new();
+            for name in &names {
+                if setups.front().is_some_and(|(n, _)| n == name)
+                    && let Some((_, Some(reason))) = setups.pop_front()
+                {
+                    reasons.push(reason);
+                }
+            }
+            if let Status::Error(message) = &mut o.status
+                && message.contains("setup state change handlers has failed")
+                && !reasons.is_empty()
+            {
+                *message = format!(
+                    "the provider state could not be set up: {}",
+                    reasons.join("; ")
+                );
+            }
+        }
+    }
+
     /// 1 if any non-pending interaction broke the contract; else 2 if
     /// anything could not be checked; else 0.
     pub fn verdict(&self) -> Verdict {
@@ -149,6 +185,35 @@ impl Report {
 
     fn count(&self, pick: impl Fn(&Status) -> bool) -> usize {
         self.outcomes.iter().filter(|o| pick(&o.status)).count()
+    }
+
+    /// A copy with every text scrubbed of the run's secrets: the renderings
+    /// that escape (XML, Markdown) start from it, so that no escaping runs
+    /// before the scrubbing and hides a secret's form from it.
+    fn scrubbed(&self, redactor: &Redactor) -> Report {
+        let all = |list: &mut Vec<String>| {
+            for text in list.iter_mut() {
+                *text = redactor.scrub(text);
+            }
+        };
+        let mut copy = self.clone();
+        copy.target = redactor.scrub(&copy.target);
+        for o in &mut copy.outcomes {
+            o.consumer = redactor.scrub(&o.consumer);
+            o.provider = redactor.scrub(&o.provider);
+            o.description = redactor.scrub(&o.description);
+            all(&mut o.states);
+            match &mut o.status {
+                Status::Verified => {}
+                Status::Mismatch(lines) => all(lines),
+                Status::Error(message) => *message = redactor.scrub(message),
+            }
+        }
+        all(&mut copy.general_errors);
+        all(&mut copy.library_output);
+        all(&mut copy.skipped);
+        all(&mut copy.leftovers);
+        copy
     }
 
     /// The console report: one line per interaction (with its findings
@@ -225,6 +290,11 @@ impl Report {
 
     /// JUnit XML: one test suite per pact, one test case per interaction.
     pub fn junit(&self, redactor: &Redactor) -> String {
+        // Scrubbed before escaping: `&amp;` would hide a secret with `&`.
+        self.scrubbed(redactor).junit_of_scrubbed(redactor)
+    }
+
+    fn junit_of_scrubbed(&self, redactor: &Redactor) -> String {
         let mut suites: Vec<(String, Vec<&InteractionOutcome>)> = Vec::new();
         for o in &self.outcomes {
             let name = format!("{} -> {}", o.consumer, o.provider);
@@ -351,6 +421,11 @@ impl Report {
     /// A Markdown summary: the verdict, and a table of interactions and
     /// results, for `--summary` and GitHub's job summary.
     pub fn markdown(&self, redactor: &Redactor) -> String {
+        // Scrubbed before escaping: `\|` would hide a secret with `|`.
+        self.scrubbed(redactor).markdown_of_scrubbed(redactor)
+    }
+
+    fn markdown_of_scrubbed(&self, redactor: &Redactor) -> String {
         let cell = |t: &str| t.replace('|', "\\|").replace('\n', "<br>");
         let verdict = match self.verdict() {
             Verdict::Holds => "✅ the contract holds",

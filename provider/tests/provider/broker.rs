@@ -797,10 +797,15 @@ async fn can_i_deploy_waits_while_verification_results_are_unknown() {
     assert!(unknown.stdout.contains("| ???"), "{unknown}");
 
     // While it waits, the tenant pipeline (started by the broker's webhook)
-    // verifies the new pact.
+    // verifies the new pact: once the waiting can-i-deploy has asked (and
+    // heard "unknown"), not after a guessed delay.
+    let is_matrix = |r: &crate::broker_double::Received| r.path.ends_with("/matrix");
+    let asked_before = broker.received().iter().filter(|r| is_matrix(r)).count();
     let waiting = ask("50");
     let verifying = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        broker
+            .wait_for(|all| all.iter().filter(|r| is_matrix(r)).count() > asked_before)
+            .await;
         run(
             cmd(
                 "verify",
@@ -1133,6 +1138,35 @@ async fn nobody_listening_at_the_broker_url_exits_2() {
         "{failed}"
     );
     assert!(failed.stderr.contains("after 2 attempt(s)"), "{failed}");
+}
+
+#[tokio::test]
+async fn publish_where_nobody_listens_tells_each_retry_and_its_wait_at_any_log_level() {
+    let failed = run(
+        [
+            "publish",
+            "--broker-url",
+            "http://127.0.0.1:1/",
+            "--consumer-app-version",
+            "c1",
+            "--retries",
+            "2",
+            "--retry-base-delay",
+            "5",
+            "--loglevel",
+            "error",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(failed.code, 2, "{failed}");
+    for told in [
+        "retrying in 5 ms (attempt 2 of 3",
+        "retrying in 10 ms (attempt 3 of 3",
+    ] {
+        assert!(failed.stderr.contains(told), "`{told}` missing: {failed}");
+    }
+    assert!(failed.stderr.contains("after 3 attempt(s)"), "{failed}");
 }
 
 #[rstest::rstest]

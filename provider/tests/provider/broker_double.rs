@@ -174,6 +174,8 @@ struct Broker {
     deployments: Vec<Deployment>,
     faults: VecDeque<Fault>,
     received: Vec<Received>,
+    /// Woken at each request received, for tests that wait on one.
+    arrived: Arc<tokio::sync::Notify>,
     seq: u64,
 }
 
@@ -246,6 +248,28 @@ impl BrokerDouble {
     /// Every request received so far.
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
+    }
+
+    /// Waits until the requests received so far satisfy `done` (for
+    /// ordering two processes on an event rather than a sleep); panics
+    /// after 60 s.
+    pub async fn wait_for(&self, done: impl Fn(&[Received]) -> bool) {
+        let arrived = self.lock().arrived.clone();
+        let waiting = async {
+            loop {
+                let next = arrived.notified();
+                tokio::pin!(next);
+                // Registered before looking, so no request slips between.
+                next.as_mut().enable();
+                if done(&self.lock().received) {
+                    return;
+                }
+                next.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), waiting)
+            .await
+            .expect("the awaited request never came");
     }
 
     /// Every verification result received so far.
@@ -336,6 +360,7 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
         body: body.clone(),
         at: std::time::Instant::now(),
     });
+    broker.arrived.notify_waiters();
 
     if let Some(i) = broker.faults.iter().position(|f| {
         f.times > 0

@@ -4,6 +4,7 @@
 mod broker;
 mod broker_double;
 mod broker_pacts;
+mod ci_scripts;
 mod concurrency;
 mod connections;
 mod emulator;
@@ -11,6 +12,9 @@ mod fixtures;
 mod fuzz;
 mod gate;
 mod hostile;
+mod logs;
+mod other_consumers;
+mod secrets;
 mod serve;
 mod spec;
 mod tenant;

@@ -379,6 +379,8 @@ fn tempdir() -> std::path::PathBuf {
 #[case::state_url_without_base_url(&["--state-change-url", "http://127.0.0.1:1/"], "need `--base-url`")]
 #[case::unknown_flag(&["--frobnicate"], "--frobnicate")]
 #[case::zero_timeout(&["--request-timeout", "0"], "more than 0")]
+#[case::description_filter_matching_nothing(&["--filter-description", "matches nothing"], "error: no interaction matches `--filter-description matches nothing`")]
+#[case::state_filter_matching_nothing(&["--filter-state", "^nobody$"], "error: no interaction matches `--filter-state ^nobody$`")]
 #[tokio::test]
 async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempdir();
@@ -449,4 +451,43 @@ async fn a_failing_state_change_url_means_could_not_check() {
     .await;
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stdout.contains("could not be checked"), "{run}");
+}
+
+/// A filter that matches only the interaction skipped for lockout risk
+/// reports the skip, not "no interaction matches".
+#[tokio::test]
+async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
+    use provider::emulator::config::SeedUser;
+
+    let id = consumer::UserId::random();
+    let emulator = start_emulator(crate::tenant::tenant(EmulatorConfig {
+        users: vec![SeedUser {
+            id: *id.as_uuid(),
+            password: "Existing-passw0rd".into(),
+            user_name: Some("ci-user".into()),
+            organization: None,
+        }],
+        ..EmulatorConfig::default()
+    }))
+    .await;
+    let id = id.to_string();
+    let run = orchestrator_pact(crate::tenant::live_args(
+        &emulator.url(),
+        &[
+            "--test-user-id",
+            &id,
+            "--test-user-password",
+            "Existing-passw0rd",
+            "--filter-description",
+            "wrong old password",
+        ],
+    ))
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stdout
+            .contains("SKIPPED a request to change the password with a wrong old password"),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("no interaction matches"), "{run}");
 }
