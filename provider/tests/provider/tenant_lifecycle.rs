@@ -146,6 +146,9 @@ fn with_existing_user(extra: EmulatorConfig) -> (EmulatorConfig, UserId) {
 #[case::failing(Some(Deviation::ValidationErrorsAsList), false, 1, 0)]
 #[case::passing_with_lockout_risk(None, true, 0, 1)]
 #[case::failing_with_lockout_risk(Some(Deviation::ValidationErrorsAsList), true, 1, 1)]
+// The request with no token changes the password: it is set back all the same.
+#[case::failing_by_changing_it_anonymously(Some(Deviation::AnonymousAllowed), false, 1, 0)]
+#[case::failing_by_taking_a_wrong_password(Some(Deviation::WrongPasswordSucceeds), true, 1, 1)]
 #[tokio::test]
 async fn an_existing_user_gets_no_wrong_password_but_the_one_allowed(
     #[case] deviation: Option<Deviation>,
