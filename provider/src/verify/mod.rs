@@ -549,7 +549,8 @@ pub async fn verify_batches(
                     }
                 }
                 if let UserMode::Existing { id, .. } = &mode {
-                    let _ = writeln!(progress, "{}", existing_user_notice(id, url));
+                    let notice = existing_user_notice(id, url);
+                    let _ = writeln!(progress, "{}", redactor.scrub(&notice));
                 }
                 let the_tenant =
                     Arc::new(tenant_at(settings, url, http.clone(), tokens.clone()).await?);
