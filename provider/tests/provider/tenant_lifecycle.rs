@@ -35,8 +35,8 @@ struct Misbehaviour {
     /// Answer the user listing with pages of this kind.
     list: Option<Pages>,
     /// Hold each user `DELETE` this long before doing it, telling the test
-    /// when one arrives; a client that goes away cancels it (the work is
-    /// dropped with the connection, as some servers do).
+    /// when one arrives; if the client goes away first, the server may drop
+    /// the work with the connection, as some tenants do.
     slow_delete: Option<(Duration, Arc<Notify>)>,
 }
 
