@@ -353,18 +353,16 @@ async fn cleanup_ends_on_a_listing_that_never_does(
     assert!(run.stdout.contains(says), "{run}");
 }
 
-/// SIGTERM while a teardown `DELETE` is in flight, against a tenant that
-/// drops the work when the client goes away: the run sends the teardown
-/// again and waits for the answer before it ends, so the user is gone when
-/// the process exits. The original exited at once, saying everything was
-/// removed while the user was still there.
-#[tokio::test]
-async fn sigterm_during_a_teardown_waits_for_the_tenant_to_answer() {
+/// Runs a throwaway verification against a tenant that holds each user
+/// `DELETE` for `delay`, sends SIGTERM when the first teardown `DELETE`
+/// arrives, and gives the run with the tenant's user names before it and at
+/// the moment the process ended.
+async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<String>) {
     let arrived = Arc::new(Notify::new());
     let double = start_double(
         tenant(EmulatorConfig::default()),
         Misbehaviour {
-            slow_delete: Some((Duration::from_millis(1500), arrived.clone())),
+            slow_delete: Some((delay, arrived.clone())),
             ..Misbehaviour::default()
         },
     )
@@ -383,9 +381,9 @@ async fn sigterm_during_a_teardown_waits_for_the_tenant_to_answer() {
     assert_eq!(user_names(&double.emulator).len(), before.len() + 1);
     // SAFETY: sending a signal to our own child.
     unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
-    let output = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
-        .expect("the run did not end within 40 s of SIGTERM")
+        .expect("the run did not end within 60 s of SIGTERM")
         .unwrap();
     // Looked at the moment the process has ended.
     let after = user_names(&double.emulator);
@@ -395,9 +393,39 @@ async fn sigterm_during_a_teardown_waits_for_the_tenant_to_answer() {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
+    (run, before, after)
+}
+
+/// SIGTERM while a teardown `DELETE` is in flight, against a tenant that
+/// drops the work when the client goes away: the run sends the teardown
+/// again and waits for the answer before it ends, so the user is gone when
+/// the process exits. The original exited at once, saying everything was
+/// removed while the user was still there.
+#[tokio::test]
+async fn sigterm_during_a_teardown_waits_for_the_tenant_to_answer() {
+    let (run, before, after) = sigterm_during_a_teardown(Duration::from_millis(1500)).await;
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("interrupted"), "{run}");
     assert_eq!(after, before, "a user was left behind: {run}");
+}
+
+/// When the tenant does not answer the teardown within the bound after a
+/// signal (30 s), the run still ends, and reports the user as left on the
+/// tenant by id instead of claiming it removed (as the original did, at
+/// once).
+#[tokio::test]
+async fn sigterm_during_a_teardown_that_never_ends_reports_the_user_as_left() {
+    let (run, before, after) = sigterm_during_a_teardown(Duration::from_secs(600)).await;
+    assert_eq!(run.code, 2, "{run}");
+    let left: Vec<&String> = after.iter().filter(|u| !before.contains(u)).collect();
+    assert_eq!(left.len(), 1, "{run}");
+    assert!(
+        run.stderr.contains("left on the tenant after the run")
+            && run.stderr.contains(left[0].as_str())
+            && run.stderr.contains("did not answer within 30 s"),
+        "{run}"
+    );
+    assert!(!run.output().contains("was removed"), "{run}");
 }
 
 /// A create that answers 200 and creates nothing is a set-up failure
