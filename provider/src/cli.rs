@@ -315,7 +315,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub tenant: TenantArgs,
     /// Verify with this existing user instead of throwaway users. Its
-    /// password is changed by the success interaction and restored after.
+    /// password is changed by the success interaction and set back after
+    /// each interaction as an administrator (`PUT api/User/{id}`), never by
+    /// sending an old password.
     #[arg(
         long = "test-user-id",
         value_name = "UUID",
