@@ -28,8 +28,11 @@ use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, tenant};
 /// How the double departs from the emulator's answers.
 #[derive(Clone, Default)]
 struct Misbehaviour {
-    /// Answer `connect/token` with this body (status 200).
-    token_body: Option<Value>,
+    /// Answer `connect/token` with these bodies (status 200), one per
+    /// request, the last one again once they run out.
+    token_bodies: Vec<Value>,
+    /// Token requests so far.
+    token_requests: Arc<std::sync::atomic::AtomicUsize>,
     /// Answer `POST api/User` with success and create nothing.
     create_without_creating: bool,
     /// Answer the user listing with pages of this kind.
@@ -57,6 +60,8 @@ const BILLION: u64 = 1_000_000_000;
 struct Double {
     url: String,
     emulator: Arc<Emulator>,
+    /// Token requests the double answered.
+    token_requests: Arc<std::sync::atomic::AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -68,8 +73,13 @@ impl Drop for Double {
 
 async fn misbehave(State(m): State<Arc<Misbehaviour>>, request: Request, next: Next) -> Response {
     let route = classify(request.method(), request.uri().path());
-    match (route, &m.token_body, m.list, &m.slow_delete) {
-        (Some(FaultRoute::Token), Some(body), _, _) => axum::Json(body.clone()).into_response(),
+    match (route, m.token_bodies.last(), m.list, &m.slow_delete) {
+        (Some(FaultRoute::Token), Some(last), _, _) => {
+            let n = m
+                .token_requests
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            axum::Json(m.token_bodies.get(n).unwrap_or(last).clone()).into_response()
+        }
         (Some(FaultRoute::CreateUser), ..) if m.create_without_creating => {
             axum::Json(json!({ "succeeded": true, "errors": [] })).into_response()
         }
@@ -95,6 +105,7 @@ async fn misbehave(State(m): State<Arc<Misbehaviour>>, request: Request, next: N
 
 async fn start_double(config: EmulatorConfig, misbehaviour: Misbehaviour) -> Double {
     let emulator = Emulator::new(config);
+    let token_requests = misbehaviour.token_requests.clone();
     let app = provider::emulator::app(emulator.clone()).layer(
         axum::middleware::from_fn_with_state(Arc::new(misbehaviour), misbehave),
     );
@@ -106,6 +117,7 @@ async fn start_double(config: EmulatorConfig, misbehaviour: Misbehaviour) -> Dou
     Double {
         url,
         emulator,
+        token_requests,
         server,
     }
 }
@@ -285,11 +297,7 @@ async fn token_lifetimes_are_clamped_or_named(
     let double = start_double(
         config,
         Misbehaviour {
-            token_body: Some(json!({
-                "access_token": "double-token-5521",
-                "token_type": "Bearer",
-                "expires_in": expires_in,
-            })),
+            token_bodies: vec![token_answer(expires_in)],
             ..Misbehaviour::default()
         },
     )
@@ -300,6 +308,52 @@ async fn token_lifetimes_are_clamped_or_named(
     assert!(run.stderr.contains(says), "{run}");
     assert!(!run.output().contains("no access_token"), "{run}");
     assert!(!run.output().contains("double-token-5521"), "{run}");
+    assert_eq!(user_names(&double.emulator), before, "{run}");
+}
+
+fn token_answer(expires_in: Value) -> Value {
+    json!({
+        "access_token": "double-token-5521",
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+    })
+}
+
+/// A token renewed in the middle of a run with a lifetime of 2^63 s: the
+/// original crashed there (exit 101), inside a teardown, and left the
+/// interaction's user on the tenant.
+#[tokio::test]
+async fn an_absurd_lifetime_on_renewal_mid_run_leaves_nothing_behind() {
+    let mut config = tenant(EmulatorConfig::default());
+    config.tokens.push("double-token-5521".parse().unwrap());
+    // The first interaction outlives the first token (1 s), so that the
+    // teardown after it renews.
+    config.faults.push(
+        "route=change-password,kind=delay,delay-ms=1200,next=1"
+            .parse()
+            .unwrap(),
+    );
+    let double = start_double(
+        config,
+        Misbehaviour {
+            token_bodies: vec![
+                token_answer(json!(1)),
+                token_answer(json!(9_223_372_036_854_775_808u64)),
+            ],
+            ..Misbehaviour::default()
+        },
+    )
+    .await;
+    let before = user_names(&double.emulator);
+    let run = orchestrator_pact(live_args(&double.url, &[])).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        double
+            .token_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 2,
+        "the token was never renewed: {run}"
+    );
     assert_eq!(user_names(&double.emulator), before, "{run}");
 }
 
