@@ -626,12 +626,16 @@ pub async fn verify_batches(
             results
         })
         .catch_unwind();
+        // The signal first: one that came before the verification started
+        // (the handlers are installed early) stops it before it creates
+        // anything.
         tokio::select! {
+            biased;
+            () = shutdown => Ending::Interrupted,
             result = verification => match result {
                 Ok(r) => Ending::Done(r),
                 Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
             },
-            () = shutdown => Ending::Interrupted,
         }
     };
     if let Some(handle) = embedded {

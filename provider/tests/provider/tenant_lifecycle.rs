@@ -442,7 +442,10 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
     // Looked at the moment the process has ended.
     let after = user_names(&double.emulator);
     let run = Run {
-        args: vec!["verify (SIGTERM during a teardown)".into()],
+        args: vec![format!(
+            "verify (SIGTERM during a teardown; ended with {})",
+            output.status
+        )],
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
