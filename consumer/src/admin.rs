@@ -1,5 +1,6 @@
 //! The other Identity calls a verifier needs on a real tenant: a token by
-//! client credentials, and creating, listing and deleting users. They give
+//! client credentials, and creating, reading, listing, updating (setting a
+//! password as an administrator) and deleting users. They give
 //! the raw answer ([`Answer`]): what to retry and what to make of a refusal
 //! is the caller's policy.
 
@@ -95,12 +96,60 @@ pub(crate) async fn read(
 pub struct IssuedToken {
     /// The access token.
     pub access_token: BearerToken,
-    /// Seconds until it expires.
+    /// Seconds until it expires, as the server wrote it (a number, or
+    /// sometimes a string): read it with [`IssuedToken::expires_in_seconds`].
     #[serde(default)]
-    pub expires_in: Option<u64>,
+    pub expires_in: Option<serde_json::Value>,
     /// The scopes granted, space-separated.
     #[serde(default)]
     pub scope: Option<String>,
+}
+
+impl IssuedToken {
+    /// Reads a token answer: the token, or what is wrong with the answer
+    /// (not JSON, no `access_token`, an `access_token` that is no string).
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_owned())?;
+        match value.get("access_token") {
+            None | Some(serde_json::Value::Null) => {
+                return Err("the answer has no access_token".into());
+            }
+            Some(serde_json::Value::String(s)) if !s.is_empty() => {}
+            Some(_) => return Err("the answer's access_token is not a non-empty string".into()),
+        }
+        serde_json::from_value(value).map_err(|e| format!("the answer is not a token: {e}"))
+    }
+
+    /// The lifetime `expires_in` gives, in whole seconds: `Ok(None)` when
+    /// absent; a whole number, a number with a fraction (rounded down) or
+    /// the text of one; saturated at `u64::MAX`. Anything else, zero or
+    /// negative is an error naming the value.
+    pub fn expires_in_seconds(&self) -> Result<Option<u64>, String> {
+        let value = match &self.expires_in {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(v) => v,
+        };
+        let number = match value {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let shown: String = value.to_string().chars().take(40).collect();
+        match number {
+            Some(n) if n.is_finite() && n >= 1.0 => {
+                // An exact integer is taken as is; `as` saturates the rest.
+                Ok(Some(match value.as_u64() {
+                    Some(exact) => exact,
+                    None => n as u64,
+                }))
+            }
+            Some(_) => Err(format!(
+                "`expires_in` is {shown}, not a positive number of seconds"
+            )),
+            None => Err(format!("`expires_in` is {shown}, not a number of seconds")),
+        }
+    }
 }
 
 /// Asks `token_url` for a token by client credentials; the answer's body
@@ -189,16 +238,41 @@ impl IdentityClient {
         read(&url, request.send().await, self.max_body()).await
     }
 
-    /// `POST {identity}/api/User/{userId}/changepassword` with any JSON body,
-    /// as a raw answer (for teardown, which retries on its own terms).
-    pub async fn send_change_password_raw(
+    /// `GET {identity}/api/User/{userId}`: the user, or 404.
+    pub async fn get_user(&self, id: &UserId) -> Result<Answer, ClientError> {
+        let url = self.user_url(id);
+        let request = self
+            .http()
+            .get(url.clone())
+            .header(ACCEPT, "application/json");
+        read(&url, self.authorized(request).send().await, self.max_body()).await
+    }
+
+    /// `PUT {identity}/api/User/{userId}` with an `UpdateUserCommand` that
+    /// sets only `password`: an administrator sets the password without the
+    /// current one, so no wrong password can count toward lockout.
+    pub async fn set_password(
         &self,
-        user: &UserId,
-        body: &serde_json::Value,
+        id: &UserId,
+        password: &Password,
     ) -> Result<Answer, ClientError> {
-        let url = self.base().change_password(user);
-        let request = self.post_json(url.clone(), body.to_string().into_bytes());
+        let url = self.user_url(id);
+        let body = json!({ "password": password.expose() });
+        let request = self.authorized(
+            self.http()
+                .put(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(ACCEPT, "application/json")
+                .body(body.to_string().into_bytes()),
+        );
         read(&url, request.send().await, self.max_body()).await
+    }
+
+    fn user_url(&self, id: &UserId) -> Url {
+        self.base()
+            .identity_root()
+            .join(&format!("api/User/{id}"))
+            .expect("a fixed path joins")
     }
 
     /// `DELETE {identity}/api/User/{userId}`.
@@ -243,7 +317,44 @@ mod tests {
 
     use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 
-    use super::retry_after;
+    use super::{IssuedToken, retry_after};
+
+    fn lifetime(body: &str) -> Result<Option<u64>, String> {
+        IssuedToken::parse(body.as_bytes())?.expires_in_seconds()
+    }
+
+    #[test]
+    fn reads_expires_in_in_every_form_servers_write_it() {
+        let token = |e: &str| format!(r#"{{"access_token":"t","expires_in":{e}}}"#);
+        assert_eq!(lifetime(&token("3600")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("\"3600\"")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("3600.5")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("1e30")), Ok(Some(u64::MAX)));
+        assert_eq!(lifetime(&token("18446744073709551615")), Ok(Some(u64::MAX)));
+        assert_eq!(lifetime(&token("null")), Ok(None));
+        assert_eq!(lifetime(r#"{"access_token":"t"}"#), Ok(None));
+        for bad in ["-1", "0", "\"soon\"", "true"] {
+            let problem = lifetime(&token(bad)).unwrap_err();
+            assert!(problem.contains("`expires_in` is"), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_token_answer() {
+        assert_eq!(
+            IssuedToken::parse(b"<html>").unwrap_err(),
+            "the answer is not JSON"
+        );
+        assert_eq!(
+            IssuedToken::parse(b"{}").unwrap_err(),
+            "the answer has no access_token"
+        );
+        assert!(
+            IssuedToken::parse(br#"{"access_token":7}"#)
+                .unwrap_err()
+                .contains("not a non-empty string")
+        );
+    }
 
     #[test]
     fn reads_retry_after_as_seconds_or_a_date() {

@@ -406,7 +406,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub tenant: TenantArgs,
     /// Verify with this existing user instead of throwaway users. Its
-    /// password is changed by the success interaction and restored after.
+    /// password is changed by the success interaction and set back after
+    /// each interaction as an administrator (`PUT api/User/{id}`), never by
+    /// sending an old password.
     #[arg(
         long = "test-user-id",
         value_name = "UUID",
@@ -556,6 +558,43 @@ pub struct CleanupArgs {
     /// List what would be removed, and remove nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// An existing user a run verified with: its password is set back to
+    /// `--test-user-password` as an administrator (`PUT api/User/{id}`,
+    /// which sends no old password), for a run that was killed between a
+    /// change and its restore.
+    #[arg(
+        long = "test-user-id",
+        value_name = "UUID",
+        env = "UIPATH_TEST_USER_ID"
+    )]
+    pub test_user_id: Option<String>,
+    /// The password to give `--test-user-id` back. Never printed.
+    #[arg(
+        long = "test-user-password",
+        value_name = "PASSWORD",
+        env = "UIPATH_TEST_USER_PASSWORD",
+        hide_env_values = true
+    )]
+    pub test_user_password: Option<Password>,
+}
+
+impl CleanupArgs {
+    /// The existing user whose password to set back, if one is given.
+    pub fn test_user(&self) -> anyhow::Result<Option<TestUser>> {
+        match (&self.test_user_id, &self.test_user_password) {
+            (Some(id), Some(password)) => Ok(Some(TestUser {
+                id: id.parse::<UserId>()?,
+                password: password.clone(),
+            })),
+            (Some(_), None) => bail!(
+                "`--test-user-id` needs `--test-user-password` (UIPATH_TEST_USER_PASSWORD): the password to set back"
+            ),
+            (None, Some(_)) => {
+                bail!("`--test-user-password` needs `--test-user-id` (UIPATH_TEST_USER_ID)")
+            }
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// `orchestrator-pact serve`.
@@ -610,8 +649,8 @@ pub struct ServeArgs {
     /// A fault rule: `route=ROUTE,kind=429|503|delay|drop` with
     /// `retry-after=S` (429), `delay-ms=N` (delay), and `next=K` (the next K
     /// requests) or `share=P` (that share of them). ROUTE is one of any,
-    /// token, create-user, get-user, list-users, delete-user, delete-users,
-    /// change-password. Repeatable.
+    /// token, create-user, get-user, list-users, update-user, delete-user,
+    /// delete-users, change-password. Repeatable.
     #[arg(long = "fault", value_name = "RULE")]
     pub faults: Vec<FaultRule>,
     /// Serve `/_admin/faults` (GET, POST a rule as JSON, DELETE all) and

@@ -91,26 +91,69 @@ async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> 
         ..verify::VerifySettings::default()
     };
     args.tenant.apply(&mut settings)?;
+    let test_user = args.test_user()?;
+    if let Some(user) = &test_user {
+        redactor.add(user.password.secret());
+    }
     let verify::Target::Url(url) = &settings.target else {
         anyhow::bail!(
             "`cleanup` needs the tenant: `--base-url` (or UIPATH_URI, UIPATH_ORGANIZATION, UIPATH_TENANT)"
         );
     };
-    if settings.organization_id.is_none() {
+    if settings.organization_id.is_none() && test_user.is_none() {
         anyhow::bail!(
-            "`cleanup` needs the organization id users were created in: `--organization-id` (UIPATH_ORGANIZATION_ID)"
+            "`cleanup` needs the organization id users were created in: `--organization-id` (UIPATH_ORGANIZATION_ID); or, to set an existing user's password back, `--test-user-id` and `--test-user-password`"
         );
     }
     let tenant = verify::connect_tenant(&settings, url).await?;
-    let found = tenant.users_with_prefix(&args.prefix).await?;
+    let mut failed = 0usize;
+    if let Some(user) = &test_user {
+        if args.dry_run {
+            println!("would set the password of {} back", user.id);
+        } else {
+            match tenant.set_password(&user.id, &user.password).await {
+                Ok(()) => println!("set the password of {} back", user.id),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!(
+                        "error: could not set the password of {} back: {}",
+                        user.id,
+                        redactor.scrub(&e.to_string())
+                    );
+                }
+            }
+        }
+        if settings.organization_id.is_none() {
+            return Ok(if failed == 0 { EXIT_OK } else { EXIT_UNCHECKED });
+        }
+    }
+    let listing = tenant
+        .users_with_prefix(&args.prefix, &mut |p| {
+            eprintln!(
+                "listing users: page {}, {} listed of {} the tenant counts, {} to remove",
+                p.pages, p.listed, p.total, p.matching
+            );
+        })
+        .await?;
+    if let Some(why) = &listing.incomplete {
+        eprintln!(
+            "warning: the listing stopped early: {why}. The users found are handled; run `cleanup` again for the rest"
+        );
+    }
+    let found = listing.users;
+    let incomplete = listing.incomplete.is_some();
     if found.is_empty() {
         println!(
             "no users whose name starts with `{}`: nothing to remove",
             args.prefix
         );
-        return Ok(EXIT_OK);
+        return Ok(if failed == 0 && !incomplete {
+            EXIT_OK
+        } else {
+            EXIT_UNCHECKED
+        });
     }
-    let mut failed = 0;
+    let mut removed = 0usize;
     for user in &found {
         let id = consumer::UserId::from(user.id);
         let name = user.user_name.clone().unwrap_or_default();
@@ -119,7 +162,10 @@ async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> 
             continue;
         }
         match tenant.delete_user(&id).await {
-            Ok(_) => println!("removed {id} ({name})"),
+            Ok(_) => {
+                removed += 1;
+                println!("removed {id} ({name})");
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!(
@@ -134,13 +180,17 @@ async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> 
             "{} user(s) would be removed (dry run: nothing was)",
             found.len()
         );
-        return Ok(EXIT_OK);
+        return Ok(if incomplete { EXIT_UNCHECKED } else { EXIT_OK });
     }
     println!(
-        "{} user(s) removed, {failed} could not be",
-        found.len() - failed
+        "{removed} user(s) removed, {} could not be",
+        found.len() - removed
     );
-    Ok(if failed == 0 { EXIT_OK } else { EXIT_UNCHECKED })
+    Ok(if failed == 0 && !incomplete {
+        EXIT_OK
+    } else {
+        EXIT_UNCHECKED
+    })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -181,24 +231,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the emulator stopped")
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. On Unix the handlers are installed when
+/// this is called, not when the future is first polled: a signal that comes
+/// before the first poll (the pact library can hold the thread) is kept for
+/// it, instead of the default action killing the process before it cleans
+/// up the tenant.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async fn received(signal: Option<Signal>) {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+        async move {
+            tokio::select! {
+                () = received(term) => {},
+                () = received(interrupt) => {},
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -153,6 +153,8 @@ pub enum FieldKind {
     UuidList,
     /// An array of anything, nullable (accepted and ignored).
     AnyList,
+    /// An object of string values, nullable (accepted and ignored).
+    StrMap,
     /// One of these strings (an enum), nullable.
     OneOf(&'static [&'static str]),
 }
@@ -202,6 +204,25 @@ pub const CREATE_USER: CommandShape = CommandShape {
         ("validatePassword", FieldKind::Bool),
         ("groupIDs", FieldKind::UuidList),
         ("userLogins", FieldKind::AnyList),
+    ],
+};
+
+/// `UpdateUserCommand`.
+pub const UPDATE_USER: CommandShape = CommandShape {
+    type_name: "UpdateUserCommand",
+    fields: &[
+        ("name", FieldKind::Str),
+        ("surname", FieldKind::Str),
+        ("displayName", FieldKind::Str),
+        ("email", FieldKind::Str),
+        ("isActive", FieldKind::Bool),
+        ("password", FieldKind::Str),
+        ("groupIDsToAdd", FieldKind::UuidList),
+        ("groupIDsToRemove", FieldKind::UuidList),
+        ("bypassBasicAuthRestriction", FieldKind::Bool),
+        ("invitationAccepted", FieldKind::Bool),
+        ("extensionUserAttributesToAddOrUpdate", FieldKind::StrMap),
+        ("extensionUserAttributesToRemove", FieldKind::AnyList),
     ],
 };
 
@@ -306,6 +327,12 @@ fn convert(kind: FieldKind, value: &Value) -> Result<Value, String> {
                 Ok(value.clone())
             }
             _ => Err("Cannot deserialize the current JSON value into type 'System.Collections.Generic.List`1[System.Guid]'".into()),
+        },
+        FieldKind::StrMap => match value {
+            Value::Object(map) if map.values().all(|v| v.is_string() || v.is_null()) => {
+                Ok(value.clone())
+            }
+            _ => Err("Cannot deserialize the current JSON value into type 'System.Collections.Generic.Dictionary`2[System.String,System.String]'".into()),
         },
         FieldKind::AnyList => match value {
             Value::Array(_) => Ok(value.clone()),

@@ -28,6 +28,8 @@ pub enum FaultRoute {
     GetUser,
     /// `GET …/api/User/users/{partitionGlobalId}`.
     ListUsers,
+    /// `PUT …/api/User/{userId}`.
+    UpdateUser,
     /// `DELETE …/api/User/{userId}`.
     DeleteUser,
     /// `DELETE …/api/User`.
@@ -123,7 +125,7 @@ impl std::str::FromStr for FaultRule {
             object.insert(key.to_owned(), json);
         }
         let rule: FaultRule = serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
-            format!("{e}; expected route=any|token|create-user|get-user|list-users|delete-user|delete-users|change-password,kind=429|503|delay|drop")
+            format!("{e}; expected route=any|token|create-user|get-user|list-users|update-user|delete-user|delete-users|change-password,kind=429|503|delay|drop")
         })?;
         rule.validate()?;
         Ok(rule)
@@ -234,6 +236,7 @@ pub fn classify(method: &Method, path: &str) -> Option<FaultRoute> {
         (Method::DELETE, []) => Some(FaultRoute::DeleteUsers),
         (Method::GET, ["users", _]) => Some(FaultRoute::ListUsers),
         (Method::GET, [_]) => Some(FaultRoute::GetUser),
+        (Method::PUT, [_]) => Some(FaultRoute::UpdateUser),
         (Method::DELETE, [_]) => Some(FaultRoute::DeleteUser),
         (Method::POST, [_, "changepassword"]) => Some(FaultRoute::ChangePassword),
         _ => None,

@@ -116,6 +116,7 @@ fn identity_routes() -> Router<Arc<Emulator>> {
         .route(
             "/api/User/{user_id}",
             get(users::get_one)
+                .put(users::update)
                 .delete(users::delete_one)
                 .fallback(method_not_allowed),
         )

@@ -44,6 +44,9 @@ pub struct User {
     pub password: Option<SecretString>,
     /// Consecutive failed password checks.
     pub failed_checks: u32,
+    /// Every change-password request that carried a wrong old password,
+    /// locked out or not; never reset (what a test of lockout risk counts).
+    pub wrong_passwords: u32,
     /// Whether it is locked out.
     pub locked: bool,
 }
@@ -72,6 +75,7 @@ impl User {
             created: SystemTime::now(),
             password,
             failed_checks: 0,
+            wrong_passwords: 0,
             locked: false,
         }
     }
@@ -86,6 +90,32 @@ pub enum ChangeResult {
     UnknownUser,
     /// Refused, with ASP.NET Identity's errors.
     Refused(Vec<IdentityError>),
+}
+
+/// The fields `PUT api/User/{id}` (`UpdateUserCommand`) changes; `None`
+/// and empty leave a field as it is.
+#[derive(Debug, Default)]
+pub struct UserUpdate {
+    /// First name.
+    pub name: Option<String>,
+    /// Last name.
+    pub surname: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Active (false locks the user out).
+    pub is_active: Option<bool>,
+    /// A new password, set without the current one.
+    pub password: Option<String>,
+    /// Groups to add.
+    pub groups_to_add: Vec<Uuid>,
+    /// Groups to remove.
+    pub groups_to_remove: Vec<Uuid>,
+    /// Whether it bypasses the basic-auth restriction.
+    pub bypass_basic_auth_restriction: Option<bool>,
+    /// Whether it accepted its invitation.
+    pub invitation_accepted: Option<bool>,
 }
 
 /// A page of users.
@@ -339,16 +369,19 @@ impl Store {
         let Some(user) = inner.users.get_mut(id) else {
             return ChangeResult::UnknownUser;
         };
+        let matches = match (&user.password, old) {
+            (Some(current), Some(old)) => current.expose() == old,
+            _ => false,
+        };
+        if !matches {
+            user.wrong_passwords += 1;
+        }
         if user.locked {
             return ChangeResult::Refused(vec![IdentityError::new(
                 "UserLockedOut",
                 "User is locked out.",
             )]);
         }
-        let matches = match (&user.password, old) {
-            (Some(current), Some(old)) => current.expose() == old,
-            _ => false,
-        };
         if !matches {
             user.failed_checks += 1;
             if lockout_threshold > 0 && user.failed_checks >= lockout_threshold {
@@ -365,6 +398,79 @@ impl Store {
             return ChangeResult::Refused(violations);
         }
         user.password = Some(SecretString::new(new));
+        ChangeResult::Changed
+    }
+
+    /// Updates a user as `PUT api/User/{id}` does: every check first
+    /// (the email's form and uniqueness in the organization, the password
+    /// policy on a new password), then every change at once. Setting the
+    /// password needs no old one and leaves the lockout counter alone.
+    pub fn update(&self, id: &UserId, update: UserUpdate, policy: &PasswordPolicy) -> ChangeResult {
+        let mut inner = self.lock();
+        let Some(user) = inner.users.get(id) else {
+            return ChangeResult::UnknownUser;
+        };
+        let mut errors = Vec::new();
+        if let Some(email) = &update.email {
+            if !email.contains('@') {
+                errors.push(IdentityError::new(
+                    "InvalidEmail",
+                    format!("Email '{email}' is invalid."),
+                ));
+            } else if inner.users.values().any(|u| {
+                u.id != user.id
+                    && u.partition == user.partition
+                    && u.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            }) {
+                errors.push(IdentityError::new(
+                    "DuplicateEmail",
+                    format!("Email '{email}' is already taken."),
+                ));
+            }
+        }
+        if let Some(password) = &update.password {
+            errors.extend(policy.violations(password));
+        }
+        if !errors.is_empty() {
+            return ChangeResult::Refused(errors);
+        }
+        let user = inner
+            .users
+            .get_mut(id)
+            .expect("found above, under the same lock");
+        if let Some(v) = update.name {
+            user.name = Some(v);
+        }
+        if let Some(v) = update.surname {
+            user.surname = Some(v);
+        }
+        if let Some(v) = update.display_name {
+            user.display_name = Some(v);
+        }
+        if let Some(v) = update.email {
+            user.email = Some(v);
+        }
+        if let Some(active) = update.is_active {
+            user.locked = !active;
+        }
+        if let Some(v) = update.bypass_basic_auth_restriction {
+            user.bypass_basic_auth_restriction = v;
+        }
+        if let Some(v) = update.invitation_accepted {
+            user.invitation_accepted = v;
+        }
+        user.group_ids
+            .retain(|g| !update.groups_to_remove.contains(g));
+        for g in update.groups_to_add {
+            if !user.group_ids.contains(&g) {
+                user.group_ids.push(g);
+            }
+        }
+        if let Some(password) = update.password {
+            user.password = Some(SecretString::new(password));
+        }
         ChangeResult::Changed
     }
 

@@ -2,12 +2,16 @@
 //!
 //! - Throwaway users (the default): each interaction gets a fresh local user
 //!   with generated passwords; teardown deletes it.
-//! - An existing user: its id and password are given; the change the success
-//!   interaction makes is reverted in teardown.
+//! - An existing user: its id and password are given; after each interaction
+//!   its password is set back as an administrator (`PUT api/User/{id}`),
+//!   which sends no old password: nothing the harness does on its own can
+//!   be a wrong guess that counts toward lockout.
 //!
-//! Whatever a teardown could not undo stays in the ledger; the run sweeps it
-//! again at the end, also after a failure, a signal or a panic, and prints
-//! what is still left (ids only).
+//! Whatever a teardown could not undo stays in the ledger, and so does an
+//! undo whose call was cut short (a signal drops the future mid-request: a
+//! guard puts the entry back). The run sweeps the ledger again at the end,
+//! also after a failure, a signal or a panic, and prints what is still left
+//! (ids only). Only an answered call takes an entry off.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,12 +40,10 @@ pub enum Undo {
         /// Its name, for the report.
         user_name: String,
     },
-    /// Change this user's password back from `current` to `original`.
+    /// Set this existing user's password back to `original`.
     RestorePassword {
         /// The user.
         id: UserId,
-        /// The password it may have now.
-        current: Password,
         /// The password to restore.
         original: Password,
     },
@@ -56,7 +58,7 @@ impl Undo {
             }
             Undo::RestorePassword { id, .. } => {
                 format!(
-                    "the password of user {id} may not be restored: reset it in the tenant's admin portal"
+                    "the password of user {id} may not be restored: run `orchestrator-pact cleanup --test-user-id {id} --test-user-password …` with its old password (and the same --base-url and credentials), or reset it in the tenant's admin portal"
                 )
             }
         }
@@ -74,8 +76,15 @@ impl Ledger {
         self.lock().push(undo);
     }
 
-    fn pop(&self) -> Option<Undo> {
-        self.lock().pop()
+    /// Takes the latest entry off while it is undone: dropping the guard
+    /// before [`InFlight::done`] (a failure, or a signal cancelling the
+    /// call) puts it back.
+    fn take(&self) -> Option<InFlight<'_>> {
+        let entry = self.lock().pop()?;
+        Some(InFlight {
+            ledger: self,
+            entry: Some(entry),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Undo>> {
@@ -88,22 +97,36 @@ impl Ledger {
     }
 }
 
-/// Undoes one entry; `Ok(())` when it is undone (or nothing needed undoing).
+/// An entry being undone, put back in its ledger unless [`InFlight::done`].
+struct InFlight<'a> {
+    ledger: &'a Ledger,
+    entry: Option<Undo>,
+}
+
+impl InFlight<'_> {
+    fn entry(&self) -> &Undo {
+        self.entry.as_ref().expect("taken until done")
+    }
+
+    /// The tenant answered: the entry is off the ledger for good.
+    fn done(mut self) -> Undo {
+        self.entry.take().expect("taken until done")
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            self.ledger.push(entry);
+        }
+    }
+}
+
+/// Undoes one entry; `Ok(())` when the tenant answered that it is undone.
 async fn undo(tenant: &Tenant, entry: &Undo) -> Result<(), TenantError> {
     match entry {
         Undo::DeleteUser { id, .. } => tenant.delete_user(id).await,
-        Undo::RestorePassword {
-            id,
-            current,
-            original,
-        } => {
-            // A refusal means the password was never changed (the
-            // interaction failed before): nothing to restore.
-            tenant
-                .restore_password(id, current, original)
-                .await
-                .map(|_| ())
-        }
+        Undo::RestorePassword { id, original } => tenant.set_password(id, original).await,
     }
 }
 
@@ -248,11 +271,16 @@ impl TenantStates {
                     user_name: user.user_name.clone(),
                 });
                 if let Err(e) = self.tenant.create_user(&user).await {
-                    // Try to take it back at once; the sweep retries if not.
-                    if let Some(undo_entry) = self.ledger.pop()
-                        && undo(&self.tenant, &undo_entry).await.is_err()
-                    {
-                        self.ledger.push(undo_entry);
+                    if let Some(taken) = self.ledger.take() {
+                        if e.is_refusal() {
+                            // The tenant answered that it did not create the
+                            // user: there is nothing to remove.
+                            taken.done();
+                        } else if undo(&self.tenant, taken.entry()).await.is_ok() {
+                            // The answer was lost or a server error: it may
+                            // exist; taken back at once, or swept later.
+                            taken.done();
+                        }
                     }
                     return Err(e);
                 }
@@ -277,12 +305,12 @@ impl TenantStates {
             POLICY_VIOLATION => (current.clone(), self.too_short()),
             _ => unreachable!("checked above"),
         };
-        if let UserMode::Existing { .. } = self.mode
-            && state == KNOWN_PASSWORD
-        {
+        if let UserMode::Existing { .. } = self.mode {
+            // Every interaction may change the password on a tenant that
+            // breaks the contract (a wrong old password accepted, a too
+            // short new one taken): set it back after each.
             self.ledger.push(Undo::RestorePassword {
                 id,
-                current: new.clone(),
                 original: current.clone(),
             });
         }
@@ -302,16 +330,22 @@ impl TenantStates {
     /// not reported to the verifier, which would otherwise replace the
     /// interaction's verdict with the teardown's error.
     pub async fn teardown(&self) {
-        let Some(entry) = self.ledger.pop() else {
+        let Some(taken) = self.ledger.take() else {
             return;
         };
-        match undo(&self.tenant, &entry).await {
+        match undo(&self.tenant, taken.entry()).await {
             Ok(()) => {
-                if self.progress
-                    && let Undo::DeleteUser { user_name, .. } = &entry
-                {
-                    eprintln!("  torn down: deleted {user_name}");
+                if self.progress {
+                    match taken.entry() {
+                        Undo::DeleteUser { user_name, .. } => {
+                            eprintln!("  torn down: deleted {user_name}");
+                        }
+                        Undo::RestorePassword { id, .. } => {
+                            eprintln!("  torn down: set the password of {id} back");
+                        }
+                    }
                 }
+                taken.done();
             }
             Err(e) => {
                 tracing::warn!("teardown failed, retried at the end of the run: {e}");
@@ -321,18 +355,45 @@ impl TenantStates {
                         self.redactor.scrub(&e.to_string())
                     );
                 }
-                self.ledger.push(entry);
+                // Dropping `taken` puts the entry back for the sweep.
             }
         }
     }
 }
 
-/// Undoes everything left in `ledger`; gives what could not be undone.
-pub async fn sweep(tenant: &Tenant, ledger: &Ledger) -> Vec<(Undo, String)> {
+/// Undoes everything left in `ledger`, within `bound` if given (after a
+/// signal the run must end); gives what could not be undone. An entry is
+/// only off the ledger when the tenant answered that it is undone: one cut
+/// short by the bound is reported as left.
+pub async fn sweep(
+    tenant: &Tenant,
+    ledger: &Ledger,
+    bound: Option<std::time::Duration>,
+) -> Vec<(Undo, String)> {
     let mut left = Vec::new();
-    while let Some(entry) = ledger.pop() {
-        if let Err(e) = undo(tenant, &entry).await {
-            left.push((entry, e.to_string()));
+    let work = async {
+        while let Some(taken) = ledger.take() {
+            if let Err(e) = undo(tenant, taken.entry()).await {
+                left.push((taken.done(), e.to_string()));
+            } else {
+                taken.done();
+            }
+        }
+    };
+    let finished = match bound {
+        Some(bound) => tokio::time::timeout(bound, work).await.is_ok(),
+        None => {
+            work.await;
+            true
+        }
+    };
+    if !finished {
+        let bound = bound.unwrap_or_default().as_secs();
+        while let Some(taken) = ledger.take() {
+            left.push((
+                taken.done(),
+                format!("the tenant did not answer within {bound} s"),
+            ));
         }
     }
     left

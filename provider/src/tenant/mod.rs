@@ -57,6 +57,15 @@ pub enum TenantError {
     },
 }
 
+impl TenantError {
+    /// Whether the tenant answered, and not with a server error: the call
+    /// was not done (a refused create left nothing to remove under its id).
+    /// No answer, or a 5xx, may hide a call that was done.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, TenantError::Refused { status, .. } if *status < 500)
+    }
+}
+
 /// The next step when the Identity API is not where the flags say.
 const CHECK_BASE_URL: &str = ". Check `--base-url` and `--identity-prefix` (identity_ for Automation Cloud and Suite, identity for standalone)";
 
@@ -225,6 +234,34 @@ impl Tenant {
                 hint: ". If the password policy is stricter than the default, describe it with `--password-policy`".into(),
             });
         }
+        // An answer of success is not yet a user: a tenant (or something in
+        // front of it) may answer 200 and create nothing, or create the user
+        // under another id. Then the interactions could not be checked,
+        // which is not the same as the contract failing.
+        let found = self
+            .call_accepting(
+                &format!("reading back the throwaway user {}", user.user_name),
+                "PM.User or PM.User.Read",
+                |a| a.is_success() || a.status == 404,
+                |c| {
+                    let id = user.id;
+                    async move { c.get_user(&id).await }
+                },
+            )
+            .await?;
+        if found.status == 404 {
+            return Err(TenantError::Refused {
+                what: format!("creating the throwaway user {}", user.user_name),
+                status: answer.status,
+                detail: format!(
+                    ", but then answered 404 for the user {} (`GET api/User/{}`): it was not created under the id the harness chose",
+                    user.id, user.id
+                ),
+                hint: format!(
+                    ". If it was created under another id, `orchestrator-pact cleanup` removes it by its name ({USER_PREFIX}…)"
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -243,52 +280,52 @@ impl Tenant {
         Ok(())
     }
 
-    /// Changes a password back (teardown of an existing user); `Ok(false)`
-    /// when the tenant refused because `from` is not the current password,
-    /// that is, the interaction never changed it.
-    pub async fn restore_password(
-        &self,
-        id: &UserId,
-        from: &Password,
-        to: &Password,
-    ) -> Result<bool, TenantError> {
-        let body = serde_json::to_value(consumer::ChangePassword::new(from.clone(), to.clone()))
-            .expect("two strings serialise");
-        let never_changed = |a: &Answer| {
-            a.status == 400
-                && a.json::<consumer::IdentityResult>().is_some_and(|r| {
-                    r.errors
-                        .iter()
-                        .any(|e| e.code.as_deref() == Some("PasswordMismatch"))
-                })
-        };
+    /// Sets a user's password as an administrator (`PUT api/User/{id}`),
+    /// without its current one: how an existing user's password is put
+    /// back. Nothing in it can be a wrong guess, so it never counts toward
+    /// lockout; a refusal (the policy, say) is an error.
+    pub async fn set_password(&self, id: &UserId, to: &Password) -> Result<(), TenantError> {
+        let what = format!("setting the password of the user {id} back");
         let answer = self
-            .call_accepting(
-                &format!("restoring the password of {id}"),
-                "PM.User or PM.User.Write",
-                |a| a.status == 200 || never_changed(a),
-                |c| {
-                    let body = body.clone();
-                    let id = *id;
-                    async move { c.send_change_password_raw(&id, &body).await }
-                },
-            )
+            .call(&what, "PM.User or PM.User.Write", |c| {
+                let to = to.clone();
+                let id = *id;
+                async move { c.set_password(&id, &to).await }
+            })
             .await?;
-        Ok(answer.status == 200)
+        if answer
+            .json::<consumer::IdentityResult>()
+            .is_some_and(|r| !r.succeeded)
+        {
+            return Err(TenantError::Refused {
+                what,
+                status: answer.status,
+                detail: format!(": {}", self.redactor.scrub(&answer.body_text(300))),
+                hint: ". The tenant refused the password it had before the run: set one in the admin portal".into(),
+            });
+        }
+        Ok(())
     }
 
-    /// Every user of the organization whose name starts with `prefix`.
+    /// The users of the organization whose name starts with `prefix`, page
+    /// by page. The tenant's `totalCount` is a hint, never a loop bound: the
+    /// listing stops on an empty page, on a page of users already seen (a
+    /// tenant that ignores `skip`), or after [`MAX_LIST_PAGES`] pages, and
+    /// says which. `progress` is told after each page.
     pub async fn users_with_prefix(
         &self,
         prefix: &str,
-    ) -> Result<Vec<consumer::ListedUser>, TenantError> {
+        progress: &mut (dyn FnMut(&ListProgress) + Send),
+    ) -> Result<Listing, TenantError> {
         let organization = self.require_organization()?;
         let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut skip = 0u32;
-        loop {
+        let mut pages = 0usize;
+        let incomplete = loop {
             let answer = self
                 .call("listing users", "PM.User or PM.User.Read", |c| async move {
-                    c.list_users(&organization, prefix, 100, skip).await
+                    c.list_users(&organization, prefix, PAGE_SIZE, skip).await
                 })
                 .await?;
             // An answer that is no page of users (a proxy's login page, say)
@@ -302,18 +339,78 @@ impl Tenant {
                 ),
                 hint: CHECK_BASE_URL.into(),
             })?;
+            pages += 1;
             let results = page.results.unwrap_or_default();
-            let n = results.len() as u32;
-            found.extend(results.into_iter().filter(|u| {
-                u.user_name
-                    .as_deref()
-                    .is_some_and(|name| name.starts_with(prefix))
-            }));
-            skip += n;
-            if n == 0 || u64::from(skip) >= page.total_count {
-                break;
+            let n = u32::try_from(results.len()).unwrap_or(u32::MAX);
+            let mut new = 0usize;
+            for user in results {
+                if seen.insert(user.id) {
+                    new += 1;
+                    if user
+                        .user_name
+                        .as_deref()
+                        .is_some_and(|name| name.starts_with(prefix))
+                    {
+                        found.push(user);
+                    }
+                }
             }
-        }
-        Ok(found)
+            skip = skip.saturating_add(n);
+            progress(&ListProgress {
+                pages,
+                listed: seen.len(),
+                total: page.total_count,
+                matching: found.len(),
+            });
+            if n == 0 || u64::from(skip) >= page.total_count {
+                break None;
+            }
+            if new == 0 {
+                break Some(format!(
+                    "the tenant answered page {pages} (skip {}) with users it had already listed: it seems to ignore `skip`",
+                    skip.saturating_sub(n)
+                ));
+            }
+            if pages >= MAX_LIST_PAGES {
+                break Some(format!(
+                    "stopped after {pages} pages ({} users) of the {} the tenant counts",
+                    seen.len(),
+                    page.total_count
+                ));
+            }
+        };
+        Ok(Listing {
+            users: found,
+            incomplete,
+        })
     }
+}
+
+/// Users asked for per page of a listing.
+const PAGE_SIZE: u32 = 100;
+
+/// The most pages one listing reads (`PAGE_SIZE` users each): enough for
+/// any run's leftovers, and an end for a tenant whose pages never end.
+pub const MAX_LIST_PAGES: usize = 200;
+
+/// How far a listing has got, after each page.
+#[derive(Clone, Copy, Debug)]
+pub struct ListProgress {
+    /// Pages read.
+    pub pages: usize,
+    /// Distinct users listed.
+    pub listed: usize,
+    /// How many the tenant says there are (its `totalCount`).
+    pub total: u64,
+    /// Of those listed, how many match the prefix.
+    pub matching: usize,
+}
+
+/// The users a listing found, and why it stopped early, if it did.
+#[derive(Debug)]
+pub struct Listing {
+    /// The matching users.
+    pub users: Vec<consumer::ListedUser>,
+    /// Why the listing did not read every page, if it did not.
+    pub incomplete: Option<String>,
 }

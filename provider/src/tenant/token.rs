@@ -34,6 +34,18 @@ pub enum Credentials {
 /// Renew a token when less than this share of its lifetime is left.
 const RENEW_WHEN_LEFT: f64 = 0.2;
 
+/// The lifetime of a token whose answer gives none (UiPath's is an hour).
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The longest lifetime believed: a token is renewed at least this often,
+/// whatever `expires_in` says (and an absurd one cannot overflow a clock).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// A lifetime of `seconds`, within 1 s and [`MAX_LIFETIME`].
+pub fn clamp_lifetime(seconds: u64) -> Duration {
+    Duration::from_secs(seconds.clamp(1, MAX_LIFETIME.as_secs()))
+}
+
 /// Gives the current token, renewing client-credentials tokens in time.
 #[derive(Debug)]
 pub struct TokenSource {
@@ -159,19 +171,36 @@ impl TokenSource {
                 hint,
             });
         }
-        let issued: IssuedToken = answer.json().ok_or_else(|| TenantError::Refused {
+        let refused = |problem: String| {
+            TenantError::Refused {
             what: format!("getting a token from {token_url}"),
             status: answer.status,
-            detail: ": the answer has no access_token".into(),
-            hint: ". Check `--identity-url`".into(),
-        })?;
+            detail: format!(": {problem}"),
+            hint: ". The answer is not an OAuth 2.0 token (RFC 6749 section 5.1): check `--identity-url`, or the token endpoint in front of it".into(),
+        }
+        };
+        let issued = IssuedToken::parse(&answer.body).map_err(refused)?;
         self.redactor.add(issued.access_token.secret());
-        let lifetime = Duration::from_secs(issued.expires_in.unwrap_or(3600).max(1));
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some((
-            issued.access_token,
-            Some(Instant::now() + lifetime),
-            lifetime,
-        ));
+        let seconds = issued
+            .expires_in_seconds()
+            .map_err(refused)?
+            .unwrap_or(DEFAULT_LIFETIME.as_secs());
+        let lifetime = clamp_lifetime(seconds);
+        if lifetime.as_secs() != seconds {
+            tracing::warn!(
+                expires_in = seconds,
+                used_s = lifetime.as_secs(),
+                "the token's lifetime is out of bounds; renewing as if it were the bound"
+            );
+        }
+        // Clamped, so this cannot overflow; if a clock could, renew at once.
+        let expires = Some(
+            Instant::now()
+                .checked_add(lifetime)
+                .unwrap_or_else(Instant::now),
+        );
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+            Some((issued.access_token, expires, lifetime));
         tracing::info!(client = %id, lifetime_s = lifetime.as_secs(), "got a token by client credentials");
         Ok(())
     }

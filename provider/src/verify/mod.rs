@@ -45,6 +45,10 @@ pub use sources::PactBatch;
 use sources::{PactFile, SourceError};
 pub use target::Target;
 
+/// How long the clean-up after a signal waits for the tenant's answers
+/// (each call's retries included) before it reports what is left.
+pub const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
+
 /// An External Application's client credentials.
 #[derive(Clone, Debug)]
 pub struct ClientCredentials {
@@ -367,6 +371,15 @@ async fn tenant_at(
     ))
 }
 
+/// What a run with an existing user tells before it starts: the window in
+/// which a kill leaves the user with a password nobody knows, and the
+/// command that puts it back.
+fn existing_user_notice(id: &UserId, url: &Url) -> String {
+    format!(
+        "note: verifying with the existing user {id}. Its password is changed by the interactions and set back after each one as an administrator (PUT api/User/{id}); no old password is ever guessed. If this process is killed (SIGKILL, a lost machine) between a change and its restore, the user is left with a generated password nobody knows. Put it back with:\n  orchestrator-pact cleanup --base-url {url} --test-user-id {id} --test-user-password <its password> (and the same credentials)"
+    )
+}
+
 /// The sources of a batch without the interactions that send a wrong
 /// password; gives them and the descriptions left out.
 fn without_wrong_password(
@@ -557,6 +570,10 @@ pub async fn verify_batches(
                         skipped.extend(left_out);
                     }
                 }
+                if let UserMode::Existing { id, .. } = &mode {
+                    let notice = existing_user_notice(id, url);
+                    let _ = writeln!(progress, "{}", redactor.scrub(&notice));
+                }
                 let the_tenant =
                     Arc::new(tenant_at(settings, url, http.clone(), tokens.clone()).await?);
                 let ledger = Arc::new(Ledger::default());
@@ -656,25 +673,44 @@ pub async fn verify_batches(
             results
         })
         .catch_unwind();
+        // The signal first: one that came before the verification started
+        // (the handlers are installed early) stops it before it creates
+        // anything.
         tokio::select! {
+            biased;
+            () = shutdown => Ending::Interrupted,
             result = verification => match result {
                 Ok(r) => Ending::Done(r),
                 Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
             },
-            () = shutdown => Ending::Interrupted,
         }
     };
     if let Some(handle) = embedded {
         handle.stop().await;
     }
 
-    // Whatever happened, undo what was done on the tenant.
+    // Whatever happened, undo what was done on the tenant. A teardown cut
+    // short by the signal is back in the ledger and sent again here: only an
+    // answer of the tenant counts as undone. After a signal the sweep is
+    // bounded, so that the run still ends.
     let mut leftovers = Vec::new();
     if let Some((tenant, ledger)) = &tenant
         && !ledger.is_empty()
     {
-        let _ = writeln!(progress, "cleaning up the tenant…");
-        for (undo, reason) in sweep(tenant, ledger).await {
+        let bound = matches!(ending, Ending::Interrupted).then_some(SWEEP_AFTER_SIGNAL);
+        match bound {
+            Some(b) => {
+                let _ = writeln!(
+                    progress,
+                    "cleaning up the tenant (interrupted: waiting up to {} s for its answers)…",
+                    b.as_secs()
+                );
+            }
+            None => {
+                let _ = writeln!(progress, "cleaning up the tenant…");
+            }
+        }
+        for (undo, reason) in sweep(tenant, ledger, bound).await {
             leftovers.push(redactor.scrub(&format!("{} ({reason})", undo.describe())));
         }
     }
@@ -707,8 +743,13 @@ pub async fn verify_batches(
         }
         Ending::Panicked(message) => {
             return Err(VerifyError::Library(format!(
-                "internal error (please report it): {}; the tenant was cleaned up",
-                redactor.scrub(&message)
+                "internal error (please report it): {}{}",
+                redactor.scrub(&message),
+                match (tenant.is_some(), leftovers.len()) {
+                    (false, _) => String::new(),
+                    (true, 0) => "; the tenant was cleaned up".into(),
+                    (true, n) => format!("; {n} item(s) left on the tenant (listed above)"),
+                }
             )));
         }
     };

@@ -19,5 +19,6 @@ mod serve;
 mod spec;
 mod tenant;
 mod tenant_api;
+mod tenant_lifecycle;
 mod tls;
 mod verify;

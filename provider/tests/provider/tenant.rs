@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::fixtures::{Run, http, orchestrator_pact, pacts_dir, start_emulator};
 
-const CLIENT: &str = "gate";
-const CLIENT_SECRET: &str = "gate-s3cret-5b1f";
-const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
+pub(crate) const CLIENT: &str = "gate";
+pub(crate) const CLIENT_SECRET: &str = "gate-s3cret-5b1f";
+pub(crate) const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
 
 pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
     let bystander = SeedUser {
@@ -140,7 +140,7 @@ async fn faults_of_the_tenant_leave_nothing_behind(#[case] fault: &str, #[case] 
 }
 
 /// Sets a fault rule at run time, through the admin endpoint.
-async fn set_fault(emulator: &EmulatorHandle, rule: &str) {
+pub(crate) async fn set_fault(emulator: &EmulatorHandle, rule: &str) {
     let rule: provider::emulator::faults::FaultRule = rule.parse().unwrap();
     let response = http()
         .post(format!("{}/_admin/faults", emulator.url()))

@@ -1,6 +1,6 @@
 //! `POST …/api/User`, `GET …/api/User/{userId}`,
-//! `GET …/api/User/users/{partitionGlobalId}`, `DELETE …/api/User/{userId}`,
-//! `DELETE …/api/User`.
+//! `GET …/api/User/users/{partitionGlobalId}`, `PUT …/api/User/{userId}`,
+//! `DELETE …/api/User/{userId}`, `DELETE …/api/User`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use super::{UserPath, parse_user_id, read_body};
 use crate::emulator::auth::{self, Access};
-use crate::emulator::binding::{self, BULK_DELETE, CREATE_USER};
-use crate::emulator::store::{ListQuery, User};
+use crate::emulator::binding::{self, BULK_DELETE, CREATE_USER, UPDATE_USER};
+use crate::emulator::store::{ChangeResult, ListQuery, User, UserUpdate};
 use crate::emulator::{Emulator, answers};
 
 fn rfc3339(time: SystemTime) -> String {
@@ -133,6 +133,47 @@ pub async fn get_one(
     match emulator.store.get(&id) {
         Some(user) => Json(user_dto(&user)).into_response(),
         None => answers::problem(StatusCode::NOT_FOUND, None),
+    }
+}
+
+/// `PUT …/api/User/{userId}` with an `UpdateUserCommand`: `IdentityResult`
+/// 200, or 400 with the policy's (or the email's) errors; 404 for an
+/// unknown user. An administrator sets a password here without the current
+/// one.
+pub async fn update(
+    State(emulator): State<Arc<Emulator>>,
+    path: Result<Path<UserPath>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let command = match write_command(&emulator, &headers, body, &UPDATE_USER).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
+    let id = match parse_user_id(path) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    let password = command.str("password");
+    if let Some(p) = &password {
+        emulator.saw_secret(p);
+    }
+    let update = UserUpdate {
+        name: command.str("name"),
+        surname: command.str("surname"),
+        display_name: command.str("displayName"),
+        email: command.str("email"),
+        is_active: command.bool("isActive"),
+        password,
+        groups_to_add: command.uuids("groupIDsToAdd"),
+        groups_to_remove: command.uuids("groupIDsToRemove"),
+        bypass_basic_auth_restriction: command.bool("bypassBasicAuthRestriction"),
+        invitation_accepted: command.bool("invitationAccepted"),
+    };
+    match emulator.store.update(&id, update, &emulator.config.policy) {
+        ChangeResult::Changed => answers::identity_result(StatusCode::OK, vec![]),
+        ChangeResult::UnknownUser => answers::problem(StatusCode::NOT_FOUND, None),
+        ChangeResult::Refused(errors) => answers::identity_result(StatusCode::BAD_REQUEST, errors),
     }
 }
 
