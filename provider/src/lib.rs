@@ -68,6 +68,7 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
         Command::Publish(args) => broker::commands::publish(*args).await,
         Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args).await,
         Command::RecordDeployment(args) => broker::commands::record_deployment(*args).await,
+        Command::Pacts(args) => built_in_pacts(&args),
         Command::CheckSpec(args) => {
             let settings = args.into_settings()?;
             let mut out = std::io::stdout();
@@ -76,6 +77,24 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
             Ok(report.exit_code())
         }
     }
+}
+
+/// `orchestrator-pact pacts`: lists the built-in contract, or writes it out.
+fn built_in_pacts(args: &cli::PactsArgs) -> anyhow::Result<u8> {
+    let pacts = verify::sources::built_in_parsed()?;
+    match &args.out {
+        None => {
+            for (pact, _) in &pacts {
+                println!("{} ({})", pact.describe(), pact.path.display());
+            }
+        }
+        Some(dir) => {
+            for path in verify::sources::write_built_in(dir)? {
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {

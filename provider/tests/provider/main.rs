@@ -9,6 +9,7 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod gate;
+mod install;
 mod serve;
 mod spec;
 mod tenant;
