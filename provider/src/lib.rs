@@ -193,7 +193,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the emulator stopped")
 }
 
-/// Completes on Ctrl-C or SIGTERM.
+/// Completes on Ctrl-C, SIGTERM (Unix) or Ctrl-Break (Windows).
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -207,7 +207,17 @@ pub async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
+    // A Windows build agent cancelling a job sends Ctrl-Break.
+    #[cfg(windows)]
+    let term = async {
+        match tokio::signal::windows::ctrl_break() {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(any(unix, windows)))]
     let term = std::future::pending::<()>();
     tokio::select! {
         () = ctrl_c => {},
