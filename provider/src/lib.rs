@@ -38,6 +38,20 @@ pub const EXIT_BROKEN: u8 = 1;
 /// Exit code: could not check (configuration, network, auth).
 pub const EXIT_UNCHECKED: u8 = 2;
 
+/// Runs `command` on a new multi-threaded runtime and returns the process
+/// exit code, as [`run`] does. A plain function, so that the whole async
+/// call tree is instantiated here, in the library: a `block_on` in
+/// `main.rs` made the binary instantiate all of it again (release builds
+/// share no generic instantiations between crates), which took as long as
+/// compiling the library itself.
+pub fn run_blocking(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(run(command, redactor))
+}
+
 /// Runs `command` and returns the process exit code. Errors are for the
 /// caller to print (through `redactor`); they all mean exit 2.
 pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
