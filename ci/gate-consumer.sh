@@ -12,7 +12,8 @@
 # DEPLOY_ENVIRONMENT (default production); GATE_MAIN_BRANCH (default main);
 # GATE_SKIP_TESTS=1 skips step 1 (when the pipeline ran it already);
 # GATE_RETRY_WHILE_UNKNOWN (default 10) and GATE_RETRY_INTERVAL (default 30)
-# for step 3; ORCHESTRATOR_PACT, the binary (built when not given).
+# for step 3; ORCHESTRATOR_PACT, the binary, or ORCHESTRATOR_PACT_VERSION, a
+# release to download (built from source when neither is given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PACT_DO_NOT_TRACK=true
@@ -20,6 +21,11 @@ consumer=automation-client
 environment="${DEPLOY_ENVIRONMENT:-production}"
 main_branch="${GATE_MAIN_BRANCH:-main}"
 
+# The binary: ORCHESTRATOR_PACT; else the release ORCHESTRATOR_PACT_VERSION
+# (downloaded, checksum checked: fast); else built from source.
+if [[ -z "${ORCHESTRATOR_PACT:-}" && -n "${ORCHESTRATOR_PACT_VERSION:-}" ]]; then
+  ORCHESTRATOR_PACT="$(bash ci/install-release.sh "$ORCHESTRATOR_PACT_VERSION")"
+fi
 if [[ -z "${ORCHESTRATOR_PACT:-}" ]]; then
   cargo build --release --quiet
   ORCHESTRATOR_PACT=target/release/orchestrator-pact

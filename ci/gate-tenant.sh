@@ -13,7 +13,8 @@
 # given, the embedded emulator stands in. PROVIDER_VERSION (default the
 # tenant's name and the UTC time), DEPLOY_ENVIRONMENT (default production),
 # PACT_URL (set by the broker's webhook), REPORTS_DIR (default reports),
-# BUILD_URL, ORCHESTRATOR_PACT (the binary; built when not given).
+# BUILD_URL, ORCHESTRATOR_PACT (the binary) or ORCHESTRATOR_PACT_VERSION (a
+# release to download); built from source when neither is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PACT_DO_NOT_TRACK=true
@@ -23,6 +24,11 @@ reports="${REPORTS_DIR:-reports}"
 version="${PROVIDER_VERSION:-${UIPATH_TENANT:-tenant}-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$reports"
 
+# The binary: ORCHESTRATOR_PACT; else the release ORCHESTRATOR_PACT_VERSION
+# (downloaded, checksum checked: fast); else built from source.
+if [[ -z "${ORCHESTRATOR_PACT:-}" && -n "${ORCHESTRATOR_PACT_VERSION:-}" ]]; then
+  ORCHESTRATOR_PACT="$(bash ci/install-release.sh "$ORCHESTRATOR_PACT_VERSION")"
+fi
 if [[ -z "${ORCHESTRATOR_PACT:-}" ]]; then
   cargo build --release --quiet
   ORCHESTRATOR_PACT=target/release/orchestrator-pact

@@ -9,8 +9,10 @@ if [[ ! -f "$spec" ]]; then
   echo "schemathesis: $spec is not there; skipped"
   exit 0
 fi
-# The script runs schemathesis through this python3, so that is where it and
-# pyyaml must be, at the version the runs were measured with.
+# The script runs schemathesis through this python3 (the CI virtual
+# environment's), so that is where it and pyyaml must be, at the version the
+# runs were measured with.
+source ci/python-venv.sh
 python3 - <<'PY' || python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5' pyyaml
 import sys, yaml
 from importlib.metadata import version

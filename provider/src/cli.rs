@@ -77,6 +77,20 @@ pub enum Command {
     /// warnings. Exits 0 (compatible), 1 (incompatible) or 2 (could not
     /// check: unreadable spec, bad URL, bad pacts).
     CheckSpec(Box<CheckSpecArgs>),
+    /// Show the contract built into this binary (`pacts/` when it was
+    /// built: consumer, provider, interactions and the SHA-256 of each
+    /// file), or with `--out DIR` write its pact files there, byte for byte,
+    /// to publish them, read them, or hand them to another verifier.
+    Pacts(PactsArgs),
+}
+
+/// `orchestrator-pact pacts`.
+#[derive(Debug, Args)]
+pub struct PactsArgs {
+    /// Write the built-in pact files into this folder (created if need be;
+    /// files of the same name are replaced).
+    #[arg(long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// The text of an argument error (clap's), with every value the user gave
@@ -391,13 +405,10 @@ fn parse_policy(text: &str) -> Result<PasswordPolicy, String> {
 /// `orchestrator-pact verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A pact file, or a folder of them (*.json). Repeatable.
-    #[arg(
-        long = "pacts",
-        value_name = "PATH",
-        default_value = "pacts",
-        conflicts_with = "broker_url"
-    )]
+    /// A pact file, or a folder of them (*.json). Repeatable. Default:
+    /// `pacts/` in the working directory if there is one, else the contract
+    /// built into the binary (`orchestrator-pact pacts` shows it).
+    #[arg(long = "pacts", value_name = "PATH", conflicts_with = "broker_url")]
     pub pacts: Vec<PathBuf>,
     /// Pacts from a Pact Broker instead (`--broker-url`): src/broker/args.rs.
     #[command(flatten)]
@@ -814,8 +825,10 @@ pub struct CheckSpecArgs {
     /// `https://cloud.uipath.com/{org}/identity_/swagger/external/swagger.json`.
     #[arg(long = "spec", value_name = "FILE|URL", env = "ORCHESTRATOR_PACT_SPEC")]
     pub spec: Option<String>,
-    /// A pact file, or a folder of them (*.json). Repeatable.
-    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
+    /// A pact file, or a folder of them (*.json). Repeatable. Default:
+    /// `pacts/` in the working directory if there is one, else the contract
+    /// built into the binary (`orchestrator-pact pacts` shows it).
+    #[arg(long = "pacts", value_name = "PATH")]
     pub pacts: Vec<PathBuf>,
     /// The first segment of the pacts' paths, which the spec's paths are
     /// relative to: `identity_` (Automation Cloud, Automation Suite) or

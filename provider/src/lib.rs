@@ -43,6 +43,20 @@ pub const EXIT_BROKEN: u8 = 1;
 /// Exit code: could not check (configuration, network, auth).
 pub const EXIT_UNCHECKED: u8 = 2;
 
+/// Runs `command` on a new multi-threaded runtime and returns the process
+/// exit code, as [`run`] does. A plain function, so that the whole async
+/// call tree is instantiated here, in the library: a `block_on` in
+/// `main.rs` made the binary instantiate all of it again (release builds
+/// share no generic instantiations between crates), which took as long as
+/// compiling the library itself.
+pub fn run_blocking(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(run(command, redactor))
+}
+
 /// Runs `command` and returns the process exit code. Errors are for the
 /// caller to print (through `redactor`); they all mean exit 2.
 pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
@@ -75,6 +89,7 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
         Command::RecordDeployment(args) => {
             broker::commands::record_deployment(*args, &redactor).await
         }
+        Command::Pacts(args) => built_in_pacts(&args),
         Command::CheckSpec(args) => {
             let settings = args.into_settings()?;
             let mut out = std::io::stdout();
@@ -83,6 +98,24 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
             Ok(report.exit_code())
         }
     }
+}
+
+/// `orchestrator-pact pacts`: lists the built-in contract, or writes it out.
+fn built_in_pacts(args: &cli::PactsArgs) -> anyhow::Result<u8> {
+    let pacts = verify::sources::built_in_parsed()?;
+    match &args.out {
+        None => {
+            for (pact, _) in &pacts {
+                println!("{} ({})", pact.describe(), pact.path.display());
+            }
+        }
+        Some(dir) => {
+            for path in verify::sources::write_built_in(dir)? {
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
@@ -231,11 +264,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the emulator stopped")
 }
 
-/// Completes on Ctrl-C or SIGTERM. On Unix the handlers are installed when
-/// this is called, not when the future is first polled: a signal that comes
-/// before the first poll (the pact library can hold the thread) is kept for
-/// it, instead of the default action killing the process before it cleans
-/// up the tenant.
+/// Completes on Ctrl-C, SIGTERM (Unix) or Ctrl-Break (Windows). On Unix the
+/// handlers are installed when this is called, not when the future is first
+/// polled: a signal that comes before the first poll (the pact library can
+/// hold the thread) is kept for it, instead of the default action killing
+/// the process before it cleans up the tenant.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
@@ -259,6 +292,21 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
     }
     #[cfg(not(unix))]
     async {
-        let _ = tokio::signal::ctrl_c().await;
+        // A Windows build agent cancelling a job sends Ctrl-Break.
+        #[cfg(windows)]
+        let term = async {
+            match tokio::signal::windows::ctrl_break() {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(windows))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = term => {},
+        }
     }
 }

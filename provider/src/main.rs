@@ -62,17 +62,7 @@ fn main() -> ExitCode {
         .with_writer(ScrubbingStderr::new(redactor.clone()))
         .init();
     install_scrubbing_panic_hook(redactor.clone());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
-            return ExitCode::from(provider::EXIT_UNCHECKED);
-        }
-    };
-    match runtime.block_on(provider::run(cli.command, redactor.clone())) {
+    match provider::run_blocking(cli.command, redactor.clone()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {}", redactor.scrub(&format!("{e:#}")));

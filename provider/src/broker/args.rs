@@ -326,8 +326,10 @@ impl VerifyBrokerArgs {
 /// `orchestrator-pact publish`.
 #[derive(Clone, Debug, Args)]
 pub struct PublishArgs {
-    /// A pact file, or a folder of them (*.json). Repeatable.
-    #[arg(long = "pacts", value_name = "PATH", default_value = "pacts")]
+    /// A pact file, or a folder of them (*.json). Repeatable. Default:
+    /// `pacts/` in the working directory if there is one, else the contract
+    /// built into the binary (`orchestrator-pact pacts` shows it).
+    #[arg(long = "pacts", value_name = "PATH")]
     pub pacts: Vec<PathBuf>,
     /// The broker and its credentials.
     #[command(flatten)]

@@ -72,10 +72,7 @@ pub fn request_body(settings: &PublishSettings) -> Result<(String, Value), Publi
     for file in &files {
         // The file's own bytes, as recorded: the broker hashes the content
         // to tell whether a pact changed.
-        let bytes = std::fs::read(&file.path).map_err(|e| SourceError::Unreadable {
-            path: file.path.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = file.content.as_bytes();
         contracts.push(json!({
             "consumerName": file.consumer,
             "providerName": file.provider,

@@ -21,7 +21,7 @@ use super::pact::{Body, Interaction};
 use super::schema::{Dialect, Direction, Validator};
 
 /// The repository's list, as built into the binary.
-pub const BUILTIN: &str = include_str!("../../../spec-divergences.toml");
+pub const BUILTIN: &str = include_str!(env!("ORCHESTRATOR_PACT_DIVERGENCES"));
 
 /// One known divergence.
 #[derive(Clone, Debug)]

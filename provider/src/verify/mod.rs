@@ -72,7 +72,8 @@ pub struct TestUser {
 /// Everything one verification needs, parsed and checked.
 #[derive(Clone, Debug)]
 pub struct VerifySettings {
-    /// Pact files or folders of them.
+    /// Pact files or folders of them; none: `pacts/` in the working
+    /// directory, else the built-in contract.
     pub pacts: Vec<PathBuf>,
     /// Where the requests go.
     pub target: Target,
@@ -133,7 +134,7 @@ pub struct VerifySettings {
 impl Default for VerifySettings {
     fn default() -> Self {
         Self {
-            pacts: vec![PathBuf::from("pacts")],
+            pacts: Vec::new(),
             target: Target::Embedded,
             token: None,
             client: None,
@@ -441,6 +442,13 @@ pub async fn run(
 ) -> Result<Report, VerifyError> {
     filter(settings)?;
     let pacts: Vec<PactFile> = sources::discover(&settings.pacts)?;
+    for pact in pacts.iter().filter(|p| p.built_in) {
+        let _ = writeln!(
+            progress,
+            "the contract built into this binary: {} (`--pacts PATH` verifies others; `orchestrator-pact pacts --out DIR` writes it out)",
+            pact.describe()
+        );
+    }
     let batch = PactBatch::files(&pacts);
     let (mut reports, redactor) = verify_batches(settings, vec![batch], progress, shutdown).await?;
     let report = reports.pop().unwrap_or_default();

@@ -1,14 +1,26 @@
-//! Finding and checking the pact files to verify.
+//! Finding and checking the pact files to verify: those named by
+//! `--pacts`, else `pacts/` in the working directory, else the contract
+//! built into the binary (`pacts/` at build time, see `build.rs`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pact_verifier::PactSource;
 use serde_json::Value;
 
+/// The folder read when `--pacts` is not given, if the working directory
+/// has one.
+pub const DEFAULT_FOLDER: &str = "pacts";
+
+mod built_in {
+    // `BUILT_IN: &[(&str, &str)]`, written by build.rs.
+    include!(concat!(env!("OUT_DIR"), "/built_in_pacts.rs"));
+}
+
 /// A pact file that parsed and names its consumer and provider.
 #[derive(Clone, Debug)]
 pub struct PactFile {
-    /// Where it is.
+    /// Where it is; for a built-in pact, `built-in:` and its file name.
     pub path: PathBuf,
     /// The consumer's name.
     pub consumer: String,
@@ -16,6 +28,34 @@ pub struct PactFile {
     pub provider: String,
     /// How many interactions it holds.
     pub interactions: usize,
+    /// Its bytes, as read (a broker hashes them to tell versions apart).
+    pub content: Arc<str>,
+    /// Whether it was built into the binary rather than read from a file.
+    pub built_in: bool,
+}
+
+impl PactFile {
+    /// The first 12 hex digits of the SHA-256 of its bytes: what
+    /// `sha256sum` prints for the file `orchestrator-pact pacts --out`
+    /// writes.
+    pub fn short_hash(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.content.as_bytes());
+        digest.as_ref()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// One line naming the pact: consumer, provider, interactions, hash.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} -> {}, {} interactions, sha256 {}",
+            self.consumer,
+            self.provider,
+            self.interactions,
+            self.short_hash()
+        )
+    }
 }
 
 /// One group of pacts verified by one call of the pact library: the local
@@ -43,7 +83,13 @@ impl PactBatch {
                 .unwrap_or_else(|| "uipath-identity".into()),
             sources: pacts
                 .iter()
-                .map(|p| PactSource::File(p.path.to_string_lossy().into_owned()))
+                .map(|p| {
+                    if p.built_in {
+                        PactSource::String(p.content.to_string())
+                    } else {
+                        PactSource::File(p.path.to_string_lossy().into_owned())
+                    }
+                })
                 .collect(),
             pacts: pacts.len(),
             interactions: pacts.iter().map(|p| p.interactions).sum(),
@@ -80,10 +126,19 @@ pub enum SourceError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A built-in pact that could not be written out.
+    #[error("cannot write `{path}`: {reason}; pass `--out` a folder you can write to")]
+    Unwritable {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Every pact file named by `paths`: files as they are, folders for their
-/// `*.json` files (sorted, not recursive).
+/// `*.json` files (sorted, not recursive). No paths: `pacts/` in the
+/// working directory if there is one, else the built-in contract.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
     Ok(discover_parsed(paths)?
         .into_iter()
@@ -94,6 +149,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
 /// [`discover`], with each file's JSON as read, for a caller that reads
 /// the interactions itself.
 pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, SourceError> {
+    if paths.is_empty() {
+        return if Path::new(DEFAULT_FOLDER).is_dir() {
+            discover_parsed(&[PathBuf::from(DEFAULT_FOLDER)])
+        } else {
+            built_in_parsed()
+        };
+    }
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -121,17 +183,56 @@ pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, Sour
     Ok(files)
 }
 
+/// The contract built into the binary, parsed (each checked as a file is).
+pub fn built_in_parsed() -> Result<Vec<(PactFile, Value)>, SourceError> {
+    built_in::BUILT_IN
+        .iter()
+        .map(|(name, text)| {
+            parse(
+                &PathBuf::from(format!("built-in:{name}")),
+                Arc::from(*text),
+                true,
+            )
+        })
+        .collect()
+}
+
+/// Writes the built-in pact files into `dir` (created if need be), byte
+/// for byte as they were at build time, and returns their paths.
+pub fn write_built_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let unwritable = |path: &Path, e: std::io::Error| SourceError::Unwritable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+    let mut written = Vec::with_capacity(built_in::BUILT_IN.len());
+    for (name, text) in built_in::BUILT_IN {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| unwritable(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
-    let text = std::fs::read(path).map_err(|e| SourceError::Unreadable {
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| SourceError::NotAPact {
+        path: path.to_owned(),
+        reason: format!("it is not UTF-8 text ({e})"),
+    })?;
+    parse(path, Arc::from(text), false)
+}
+
+fn parse(path: &Path, text: Arc<str>, built_in: bool) -> Result<(PactFile, Value), SourceError> {
     let not_a_pact = |reason: String| SourceError::NotAPact {
         path: path.to_owned(),
         reason,
     };
     let json: Value =
-        serde_json::from_slice(&text).map_err(|e| not_a_pact(format!("invalid JSON ({e})")))?;
+        serde_json::from_str(&text).map_err(|e| not_a_pact(format!("invalid JSON ({e})")))?;
     let name = |role: &str| {
         json.get(role)
             .and_then(|p| p.get("name"))
@@ -156,6 +257,8 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
         consumer,
         provider,
         interactions,
+        content: text,
+        built_in,
     };
     Ok((file, json))
 }

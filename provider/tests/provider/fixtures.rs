@@ -12,6 +12,44 @@ pub fn pacts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pacts")
 }
 
+/// An empty folder of its own under the system's temporary folder,
+/// removed with everything in it when dropped.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// A fresh, empty folder.
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("orchestrator-pact-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("the temporary folder is writable");
+        Self(dir)
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `orchestrator-pact ARGS` from `dir` (a clean environment, as
+/// [`orchestrator_pact`]) and waits for it: what a user who installed the
+/// binary sees outside the checkout.
+pub async fn orchestrator_pact_in<I, S>(dir: &Path, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    command.current_dir(dir).args(&args);
+    finish(command, args).await
+}
+
 /// What a run of the binary did.
 pub struct Run {
     pub args: Vec<String>,

@@ -12,6 +12,7 @@ mod fixtures;
 mod fuzz;
 mod gate;
 mod hostile;
+mod install;
 mod logs;
 mod other_consumers;
 mod secrets;

@@ -250,6 +250,8 @@ async fn serve_help_documents_every_setting() {
     }
 }
 
+// SIGTERM is Unix's.
+#[cfg(unix)]
 #[tokio::test]
 async fn prints_its_url_serves_and_stops_on_sigterm() {
     let (mut child, url) = spawn_serve(&[]).await;

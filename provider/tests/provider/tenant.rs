@@ -276,6 +276,8 @@ async fn cleanup_where_no_identity_api_answers_exits_2_instead_of_finding_nothin
     );
 }
 
+// SIGTERM is Unix's.
+#[cfg(unix)]
 #[tokio::test]
 async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
