@@ -22,12 +22,12 @@ case "$2" in
   tenant)
     folder=pacts variable=PACT_OUTPUT_DIR who="the consumer tests"
     check_name="pact drift check" record_script=ci/record-pacts.sh
-    tests=(-p consumer --test consumer contract::)
+    tests=(-p uipath-identity-client --test consumer contract::)
     ;;
   broker)
     folder=broker-pacts variable=BROKER_PACT_OUTPUT_DIR who="the broker client's pact tests"
     check_name="broker pact drift check" record_script=ci/record-broker-pacts.sh
-    tests=(-p provider --test provider broker_pacts::)
+    tests=(-p orchestrator-pact --test provider broker_pacts::)
     ;;
   *) usage ;;
 esac

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
-use consumer::{BaseUrl, BearerToken, IdentityPrefix, Password, SecretString, UserId};
+use uipath_identity_client::{
+    BaseUrl, BearerToken, IdentityPrefix, Password, SecretString, UserId,
+};
 use url::Url;
 
 use crate::emulator::config::ConfigFile;

@@ -5,11 +5,11 @@
 //! redirect, announce a gigabyte or never finish. So a client built here
 //! follows no redirect to another origin (the tenant's own calls follow
 //! none at all), and every body is read through
-//! [`consumer::wire::read_body`] with the run's cap.
+//! [`uipath_identity_client::wire::read_body`] with the run's cap.
 
 use std::time::Duration;
 
-pub use consumer::wire::{
+pub use uipath_identity_client::wire::{
     BodyError, DEFAULT_MAX_BODY, origin_text, read_body, redirect_target, same_origin_redirects,
 };
 
@@ -41,7 +41,7 @@ pub const USER_AGENT: &str = concat!("orchestrator-pact/", env!("CARGO_PKG_VERSI
 
 /// A client with `settings` (and the TLS provider reqwest needs installed).
 pub fn client(settings: ClientSettings) -> Result<reqwest::Client, reqwest::Error> {
-    consumer::tls::install_crypto_provider();
+    uipath_identity_client::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(settings.timeout)

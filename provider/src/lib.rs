@@ -188,7 +188,7 @@ async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> 
     }
     let mut removed = 0usize;
     for user in &found {
-        let id = consumer::UserId::from(user.id);
+        let id = uipath_identity_client::UserId::from(user.id);
         let name = user.user_name.clone().unwrap_or_default();
         if args.dry_run {
             println!("would remove {id} ({name})");

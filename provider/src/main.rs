@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use provider::cli::{Cli, masked_argument_error, url_secrets};
-use provider::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
-use provider::verify::redact::Redactor;
+use orchestrator_pact::cli::{Cli, masked_argument_error, url_secrets};
+use orchestrator_pact::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
+use orchestrator_pact::verify::redact::Redactor;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             eprint!("{}", masked_argument_error(&e, &args));
-            return ExitCode::from(provider::EXIT_UNCHECKED);
+            return ExitCode::from(orchestrator_pact::EXIT_UNCHECKED);
         }
     };
     let filter = EnvFilter::try_new(&cli.loglevel).unwrap_or_else(|_| {
@@ -62,11 +62,11 @@ fn main() -> ExitCode {
         .with_writer(ScrubbingStderr::new(redactor.clone()))
         .init();
     install_scrubbing_panic_hook(redactor.clone());
-    match provider::run_blocking(cli.command, redactor.clone()) {
+    match orchestrator_pact::run_blocking(cli.command, redactor.clone()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {}", redactor.scrub(&format!("{e:#}")));
-            ExitCode::from(provider::EXIT_UNCHECKED)
+            ExitCode::from(orchestrator_pact::EXIT_UNCHECKED)
         }
     }
 }

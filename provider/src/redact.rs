@@ -21,9 +21,9 @@ use std::sync::{Arc, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use consumer::SecretString;
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use regex::{Regex, RegexBuilder};
+use uipath_identity_client::SecretString;
 
 /// What a secret is replaced with.
 const MASK: &str = "***";

@@ -8,22 +8,11 @@
 //! request sends (`oldPassword`, `newPassword`); the provider's values
 //! replace the examples below when it verifies, so that any deployment
 //! supplies its own user and passwords. The names come from
-//! [`consumer::contract`], never from copies.
+//! [`uipath_identity_client::contract`], never from copies.
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use consumer::contract::{
-    CHANGES_THE_PASSWORD, CONSUMER, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD,
-    PARAM_USER_ID, POLICY_CODE_REGEX, PROVIDER, REFUSES_A_TOO_SHORT_PASSWORD,
-    REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY,
-    STATE_KNOWN_PASSWORD, STATE_POLICY_VIOLATION, STATE_WRONG_OLD_PASSWORD,
-};
-use consumer::outcome::{CODE_PASSWORD_MISMATCH, CODE_PASSWORD_TOO_SHORT};
-use consumer::{
-    BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
-    PolicyRule, UserId,
-};
 use pact_consumer::mock_server::StartMockServerAsync;
 use pact_consumer::prelude::*;
 use pact_consumer::{json_pattern, like, term};
@@ -35,6 +24,17 @@ use pact_models::path_exp::DocPath;
 use pact_models::prelude::DataType;
 use rstest::{fixture, rstest};
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{
+    CHANGES_THE_PASSWORD, CONSUMER, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD,
+    PARAM_USER_ID, POLICY_CODE_REGEX, PROVIDER, REFUSES_A_TOO_SHORT_PASSWORD,
+    REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY,
+    STATE_KNOWN_PASSWORD, STATE_POLICY_VIOLATION, STATE_WRONG_OLD_PASSWORD,
+};
+use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_PASSWORD_TOO_SHORT};
+use uipath_identity_client::{
+    BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
+    PolicyRule, UserId,
+};
 
 /// Examples, replaced at verification time by the provider state's values.
 const EXAMPLE_USER: &str = "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b";

@@ -1,6 +1,6 @@
 //! Tokens and passwords never appear in `Debug` or `Display` output.
 
-use consumer::{
+use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, IdentityClient, IdentityPrefix, Password, SecretString,
 };
 

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use consumer::{
-    BaseUrl, BearerToken, ChangePassword, ClientError, IdentityClient, IdentityPrefix, UserId,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use uipath_identity_client::{
+    BaseUrl, BearerToken, ChangePassword, ClientError, IdentityClient, IdentityPrefix, UserId,
+};
 
 /// A server answering every request with `answer` (raw HTTP/1.1); counts
 /// the connections it accepted.

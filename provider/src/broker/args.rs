@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use consumer::{BearerToken, SecretString};
 use serde_json::Value;
+use uipath_identity_client::{BearerToken, SecretString};
 use url::Url;
 
 use super::ci_env::BuildInfo;

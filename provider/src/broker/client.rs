@@ -4,15 +4,15 @@
 //! follows: 5xx, 408, 429 and dropped connections are retried with
 //! exponential back-off, honouring `Retry-After`.
 
-use consumer::admin::retry_after;
-use consumer::client::error_chain;
 use std::time::{Duration, SystemTime};
+use uipath_identity_client::admin::retry_after;
+use uipath_identity_client::client::error_chain;
 
-use consumer::{BearerToken, SecretString};
 use reqwest::header::{ACCEPT, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::OnceCell;
+use uipath_identity_client::{BearerToken, SecretString};
 use url::Url;
 
 use super::hal::{self, Link};

@@ -590,8 +590,8 @@ fn summary(pacts: usize, report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::verify::report::InteractionOutcome;
-    use consumer::SecretString;
     use std::time::Duration;
+    use uipath_identity_client::SecretString;
 
     fn outcome_with(status: Status) -> InteractionOutcome {
         InteractionOutcome {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use consumer::{IdentityError, IdentityResult};
 use serde_json::json;
+use uipath_identity_client::{IdentityError, IdentityResult};
 
 const PROBLEM_JSON: &str = "application/problem+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use consumer::{BearerToken, Password, SecretString, UserId};
 use serde::Deserialize;
+use uipath_identity_client::{BearerToken, Password, SecretString, UserId};
 use uuid::Uuid;
 
 use super::faults::FaultRule;
@@ -142,7 +142,7 @@ impl std::str::FromStr for SeedUser {
         )?;
         let id: UserId = id
             .parse()
-            .map_err(|e: consumer::UserIdError| e.to_string())?;
+            .map_err(|e: uipath_identity_client::UserIdError| e.to_string())?;
         Ok(Self {
             id: *id.as_uuid(),
             password: Password::new(password),

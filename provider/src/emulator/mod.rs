@@ -61,7 +61,7 @@ impl Emulator {
     pub fn new(config: EmulatorConfig) -> Arc<Self> {
         let store = Store::default();
         for seed in &config.users {
-            let id = consumer::UserId::from(seed.id);
+            let id = uipath_identity_client::UserId::from(seed.id);
             let name = seed
                 .user_name
                 .clone()

@@ -1,8 +1,8 @@
 //! The password policy, as ASP.NET Core Identity's `PasswordValidator`
 //! applies it: every rule is checked and every violation reported.
 
-use consumer::IdentityError;
 use serde::Deserialize;
+use uipath_identity_client::IdentityError;
 
 /// What a new password must satisfy.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

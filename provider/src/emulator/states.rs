@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use consumer::contract::{
+use serde_json::{Value, json};
+use uipath_identity_client::contract::{
     self, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, StateParamsError,
 };
-use consumer::{SecretString, UserId};
-use serde_json::{Value, json};
+use uipath_identity_client::{SecretString, UserId};
 
 use super::Emulator;
 use super::store::User;

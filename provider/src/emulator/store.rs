@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use consumer::{IdentityError, SecretString, UserId};
+use uipath_identity_client::{IdentityError, SecretString, UserId};
 use uuid::Uuid;
 
 use super::policy::PasswordPolicy;

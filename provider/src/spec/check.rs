@@ -13,8 +13,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use consumer::IdentityPrefix;
 use serde_json::Value;
+use uipath_identity_client::IdentityPrefix;
 
 use super::document::{Document, Location, Media, Operation, SecurityScheme};
 use super::matchers;

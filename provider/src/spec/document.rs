@@ -251,7 +251,7 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
         )
         .send()
         .await
-        .map_err(|e| fetch_error(consumer::client::error_chain(&e)))?;
+        .map_err(|e| fetch_error(uipath_identity_client::client::error_chain(&e)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(SpecError::HttpStatus {
@@ -265,7 +265,9 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
             crate::http::BodyError::TooLarge { .. } => {
                 fetch_error(format!("{e}{}", crate::http::TOO_LARGE_HINT))
             }
-            crate::http::BodyError::Transport(e) => fetch_error(consumer::client::error_chain(&e)),
+            crate::http::BodyError::Transport(e) => {
+                fetch_error(uipath_identity_client::client::error_chain(&e))
+            }
         })
 }
 
@@ -471,7 +473,7 @@ fn offset_below_identity(base: &str) -> String {
     let segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     let after = match segments
         .iter()
-        .rposition(|s| s.parse::<consumer::IdentityPrefix>().is_ok())
+        .rposition(|s| s.parse::<uipath_identity_client::IdentityPrefix>().is_ok())
     {
         Some(i) => &segments[i + 1..],
         None => &segments[..],

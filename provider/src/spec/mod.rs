@@ -20,7 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use consumer::IdentityPrefix;
+use uipath_identity_client::IdentityPrefix;
 
 use crate::verify::sources::{self, SourceError};
 use divergences::Divergences;
@@ -134,7 +134,7 @@ pub enum SpecError {
     },
     /// Nothing to check.
     #[error(
-        "the pacts hold no HTTP interactions to check: record them with `cargo test -p consumer`, or pass `--pacts PATH`"
+        "the pacts hold no HTTP interactions to check: record them with `cargo test -p uipath-identity-client`, or pass `--pacts PATH`"
     )]
     NoInteractions,
     /// The divergence list cannot be read.

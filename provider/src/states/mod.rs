@@ -103,7 +103,7 @@ impl StateUrl {
                         )),
                         Err(BodyError::Transport(e)) => Err(format!(
                             "the state change URL's answer was cut short: {}",
-                            consumer::client::error_chain(&e)
+                            uipath_identity_client::client::error_chain(&e)
                         )),
                     };
                 }
@@ -115,7 +115,7 @@ impl StateUrl {
                     ));
                 }
                 Ok(answer) => format!("it answered {}", answer.status().as_u16()),
-                Err(e) => consumer::client::error_chain(&e),
+                Err(e) => uipath_identity_client::client::error_chain(&e),
             };
             if attempt >= self.retries {
                 return Err(format!(

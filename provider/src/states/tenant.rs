@@ -17,13 +17,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use consumer::contract::{
-    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
-};
-use consumer::{NewUser, Password, UserId};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{
+    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
+};
+use uipath_identity_client::{NewUser, Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};

@@ -9,7 +9,9 @@
 pub mod retry;
 pub mod token;
 
-use consumer::{Answer, ClientError, IdentityClient, NewUser, Password, UserId, UserPage};
+use uipath_identity_client::{
+    Answer, ClientError, IdentityClient, NewUser, Password, UserId, UserPage,
+};
 use uuid::Uuid;
 
 pub use retry::RetryPolicy;
@@ -224,7 +226,7 @@ impl Tenant {
             )
             .await?;
         let refused = answer
-            .json::<consumer::IdentityResult>()
+            .json::<uipath_identity_client::IdentityResult>()
             .is_some_and(|r| !r.succeeded);
         if refused {
             return Err(TenantError::Refused {
@@ -294,7 +296,7 @@ impl Tenant {
             })
             .await?;
         if answer
-            .json::<consumer::IdentityResult>()
+            .json::<uipath_identity_client::IdentityResult>()
             .is_some_and(|r| !r.succeeded)
         {
             return Err(TenantError::Refused {
@@ -410,7 +412,7 @@ pub struct ListProgress {
 #[derive(Debug)]
 pub struct Listing {
     /// The matching users.
-    pub users: Vec<consumer::ListedUser>,
+    pub users: Vec<uipath_identity_client::ListedUser>,
     /// Why the listing did not read every page, if it did not.
     pub incomplete: Option<String>,
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use consumer::{Answer, ClientError};
+use uipath_identity_client::{Answer, ClientError};
 
 /// How set-up, teardown and token calls are retried.
 #[derive(Clone, Copy, Debug)]

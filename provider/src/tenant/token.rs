@@ -5,7 +5,7 @@
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use consumer::{BearerToken, IssuedToken, SecretString};
+use uipath_identity_client::{BearerToken, IssuedToken, SecretString};
 use url::Url;
 
 use super::{RetryPolicy, TenantError};
@@ -130,7 +130,7 @@ impl TokenSource {
         let answer = self
             .retry
             .run(|| {
-                consumer::admin::request_token(
+                uipath_identity_client::admin::request_token(
                     &self.http,
                     token_url,
                     id,

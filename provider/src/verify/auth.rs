@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use consumer::IdentityPrefix;
 use itertools::Either;
 use pact_models::bodies::OptionalBody;
 use pact_models::v4::http_parts::HttpRequest;
 use pact_verifier::callback_executors::RequestFilterExecutor;
 use serde_json::Value;
+use uipath_identity_client::IdentityPrefix;
 
 use crate::tenant::TokenSource;
 

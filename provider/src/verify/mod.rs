@@ -16,18 +16,18 @@ pub mod report;
 pub mod sources;
 pub mod target;
 
-use consumer::client::error_chain;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use uipath_identity_client::client::error_chain;
 
-use consumer::{
-    BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
-};
 use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions, verify_provider_async};
+use uipath_identity_client::{
+    BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
+};
 use url::Url;
 use uuid::Uuid;
 

@@ -286,6 +286,6 @@ fn transport_reason(e: &reqwest::Error, timeout: Duration) -> String {
             timeout.as_millis()
         )
     } else {
-        consumer::client::error_chain(e)
+        uipath_identity_client::client::error_chain(e)
     }
 }

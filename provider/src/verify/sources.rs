@@ -102,12 +102,12 @@ impl PactBatch {
 pub enum SourceError {
     /// A path that does not exist.
     #[error(
-        "`{0}` does not exist: pass a pact file or a folder of them with `--pacts`, or record them with `cargo test -p consumer`"
+        "`{0}` does not exist: pass a pact file or a folder of them with `--pacts`, or record them with `cargo test -p uipath-identity-client`"
     )]
     Missing(PathBuf),
     /// A folder with no pact files in it.
     #[error(
-        "no pact files (*.json) in `{0}`: record them with `cargo test -p consumer` and copy them there with `ci/record-pacts.sh`, or pass `--pacts PATH`"
+        "no pact files (*.json) in `{0}`: record them with `cargo test -p uipath-identity-client` and copy them there with `ci/record-pacts.sh`, or pass `--pacts PATH`"
     )]
     Empty(PathBuf),
     /// A file that cannot be read.

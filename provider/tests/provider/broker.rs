@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::Method;
-use provider::emulator::config::SeedUser;
-use provider::emulator::{Deviation, EmulatorConfig};
+use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};

@@ -17,18 +17,18 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use orchestrator_pact::broker::client::{BrokerClient, BrokerConfig, RetryPolicy};
+use orchestrator_pact::broker::deployments::{self, RecordDeploymentSettings};
+use orchestrator_pact::broker::matrix::{self, CanIDeploySettings, DeployTarget};
+use orchestrator_pact::broker::publish::{self, PublishError, PublishSettings};
+use orchestrator_pact::broker::verification::{self, BrokerPact, BrokerVerifySettings};
+use orchestrator_pact::verify::redact::Redactor;
+use orchestrator_pact::verify::report::{InteractionOutcome, Report, Status};
 use pact_consumer::builders::InteractionBuilder;
 use pact_consumer::mock_server::StartMockServerAsync;
 use pact_consumer::prelude::*;
 use pact_consumer::{each_like, json_pattern, like, term};
 use pact_models::generators::Generator;
-use provider::broker::client::{BrokerClient, BrokerConfig, RetryPolicy};
-use provider::broker::deployments::{self, RecordDeploymentSettings};
-use provider::broker::matrix::{self, CanIDeploySettings, DeployTarget};
-use provider::broker::publish::{self, PublishError, PublishSettings};
-use provider::broker::verification::{self, BrokerPact, BrokerVerifySettings};
-use provider::verify::redact::Redactor;
-use provider::verify::report::{InteractionOutcome, Report, Status};
 use serde_json::json;
 use url::Url;
 

@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-use provider::emulator::{self, EmulatorConfig};
+use orchestrator_pact::emulator::{self, EmulatorConfig};
 
 use crate::fixtures::{Run, clean_command, finish};
 

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use consumer::UserId;
-use provider::emulator::EmulatorConfig;
-use provider::emulator::config::SeedUser;
+use orchestrator_pact::emulator::EmulatorConfig;
+use orchestrator_pact::emulator::config::SeedUser;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
+use uipath_identity_client::UserId;
 
 use crate::fixtures::{http, start_emulator};
 

@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use provider::emulator::{self, ConnectionLimits, Emulator, EmulatorConfig};
+use orchestrator_pact::emulator::{self, ConnectionLimits, Emulator, EmulatorConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

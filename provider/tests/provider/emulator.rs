@@ -1,14 +1,14 @@
 //! The Identity emulator over real sockets: its answers, its provider
 //! states, and its refusal of hostile input without a 5xx.
 
-use consumer::{
+use orchestrator_pact::emulator::EmulatorConfig;
+use orchestrator_pact::emulator::states::{KNOWN_PASSWORD, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
+use rstest::rstest;
+use serde_json::{Value, json};
+use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
     PolicyRule, UserId,
 };
-use provider::emulator::EmulatorConfig;
-use provider::emulator::states::{KNOWN_PASSWORD, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
-use rstest::rstest;
-use serde_json::{Value, json};
 
 use crate::fixtures::{http, setup_state, setup_state_with, start_emulator};
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use provider::emulator::{self, EmulatorConfig, EmulatorHandle};
+use orchestrator_pact::emulator::{self, EmulatorConfig, EmulatorHandle};
 use serde_json::{Value, json};
 
 /// The committed pacts.
@@ -158,6 +158,6 @@ pub async fn setup_state_with(base: &str, state: &str, params: Value) -> (u16, V
 
 /// A plain HTTP client (with the TLS provider reqwest needs installed).
 pub fn http() -> reqwest::Client {
-    consumer::tls::install_crypto_provider();
+    uipath_identity_client::tls::install_crypto_provider();
     reqwest::Client::new()
 }

@@ -5,8 +5,8 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use orchestrator_pact::emulator::{self, Emulator, EmulatorConfig};
 use proptest::prelude::*;
-use provider::emulator::{self, Emulator, EmulatorConfig};
 use tower::ServiceExt;
 
 fn method() -> impl Strategy<Value = &'static str> {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use provider::emulator::{Deviation, EmulatorConfig};
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 
 use crate::broker_double::{BrokerDouble, DoubleConfig};
 use crate::fixtures::{Run, clean_command, finish, start_emulator};

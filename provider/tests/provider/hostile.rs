@@ -13,7 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
-use provider::emulator::EmulatorConfig;
+use orchestrator_pact::emulator::EmulatorConfig;
 
 use crate::fixtures::{orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant, users};
@@ -71,7 +71,7 @@ impl Hostile {
     pub async fn start(upstream: &str, rules: Vec<Rule>) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
         let sink = serve(Router::new().fallback(record).with_state(received.clone())).await;
-        consumer::tls::install_crypto_provider();
+        uipath_identity_client::tls::install_crypto_provider();
         let front = Arc::new(Front {
             upstream: upstream.trim_end_matches('/').to_owned(),
             sink: sink.clone(),
@@ -427,7 +427,7 @@ async fn state_url_run(misbehaviour: Misbehaviour) -> (crate::fixtures::Run, Hos
         &emulator.url(),
         vec![Rule::new(
             Method::POST,
-            provider::emulator::PROVIDER_STATES_PATH,
+            orchestrator_pact::emulator::PROVIDER_STATES_PATH,
             misbehaviour,
         )],
     )
@@ -439,7 +439,11 @@ async fn state_url_run(misbehaviour: Misbehaviour) -> (crate::fixtures::Run, Hos
         "--base-url",
         &emulator.url(),
         "--state-change-url",
-        &format!("{}{}", front.url, provider::emulator::PROVIDER_STATES_PATH),
+        &format!(
+            "{}{}",
+            front.url,
+            orchestrator_pact::emulator::PROVIDER_STATES_PATH
+        ),
     ])
     .await;
     (run, front)

@@ -2,7 +2,7 @@
 //! provider-state names the harness does not know: each interaction's line
 //! and every report say why it could not be checked.
 
-use provider::emulator::EmulatorConfig;
+use orchestrator_pact::emulator::EmulatorConfig;
 
 use crate::fixtures::{Run, orchestrator_pact, pacts_dir, start_emulator};
 use crate::tenant::{live_args, tenant};

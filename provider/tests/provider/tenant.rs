@@ -5,11 +5,11 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use consumer::UserId;
-use provider::emulator::config::SeedUser;
-use provider::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
+use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
 use rstest::rstest;
 use serde_json::Value;
+use uipath_identity_client::UserId;
 
 use crate::fixtures::{Run, http, orchestrator_pact, pacts_dir, start_emulator};
 
@@ -141,7 +141,7 @@ async fn faults_of_the_tenant_leave_nothing_behind(#[case] fault: &str, #[case] 
 
 /// Sets a fault rule at run time, through the admin endpoint.
 pub(crate) async fn set_fault(emulator: &EmulatorHandle, rule: &str) {
-    let rule: provider::emulator::faults::FaultRule = rule.parse().unwrap();
+    let rule: orchestrator_pact::emulator::faults::FaultRule = rule.parse().unwrap();
     let response = http()
         .post(format!("{}/_admin/faults", emulator.url()))
         .json(&rule)

@@ -3,14 +3,16 @@
 
 use std::time::{Duration, Instant};
 
-use consumer::{
+use orchestrator_pact::emulator::EmulatorConfig;
+use orchestrator_pact::emulator::config::{
+    ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken,
+};
+use rstest::rstest;
+use serde_json::{Value, json};
+use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
     UserId,
 };
-use provider::emulator::EmulatorConfig;
-use provider::emulator::config::{ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken};
-use rstest::rstest;
-use serde_json::{Value, json};
 
 use crate::fixtures::{http, start_emulator};
 

@@ -14,13 +14,13 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use consumer::UserId;
-use provider::emulator::config::SeedUser;
-use provider::emulator::faults::{FaultRoute, classify};
-use provider::emulator::{Deviation, Emulator, EmulatorConfig};
+use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::faults::{FaultRoute, classify};
+use orchestrator_pact::emulator::{Deviation, Emulator, EmulatorConfig};
 use rstest::rstest;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+use uipath_identity_client::UserId;
 
 use crate::fixtures::{Run, clean_command, finish, http, orchestrator_pact, start_emulator};
 use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, tenant};
@@ -106,7 +106,7 @@ async fn misbehave(State(m): State<Arc<Misbehaviour>>, request: Request, next: N
 async fn start_double(config: EmulatorConfig, misbehaviour: Misbehaviour) -> Double {
     let emulator = Emulator::new(config);
     let token_requests = misbehaviour.token_requests.clone();
-    let app = provider::emulator::app(emulator.clone()).layer(
+    let app = orchestrator_pact::emulator::app(emulator.clone()).layer(
         axum::middleware::from_fn_with_state(Arc::new(misbehaviour), misbehave),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use provider::emulator::{self, Emulator, EmulatorConfig};
+use orchestrator_pact::emulator::{self, Emulator, EmulatorConfig};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
@@ -19,7 +19,7 @@ const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
 /// The emulator served over TLS with a fresh self-signed certificate for
 /// 127.0.0.1; gives its `https://` URL and the emulator.
 async fn start_tls_emulator() -> (String, Arc<Emulator>) {
-    consumer::tls::install_crypto_provider();
+    uipath_identity_client::tls::install_crypto_provider();
     let certified =
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
             .unwrap();

@@ -1,9 +1,11 @@
 //! `orchestrator-pact verify`, run as a user runs it.
 
-use consumer::contract::{REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD};
-use provider::emulator::{Deviation, EmulatorConfig};
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use rstest::rstest;
 use serde_json::Value;
+use uipath_identity_client::contract::{
+    REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD,
+};
 
 use crate::fixtures::{orchestrator_pact, orchestrator_pact_with_env, pacts_dir, start_emulator};
 
@@ -457,9 +459,9 @@ async fn a_failing_state_change_url_means_could_not_check() {
 /// reports the skip, not "no interaction matches".
 #[tokio::test]
 async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
-    use provider::emulator::config::SeedUser;
+    use orchestrator_pact::emulator::config::SeedUser;
 
-    let id = consumer::UserId::random();
+    let id = uipath_identity_client::UserId::random();
     let emulator = start_emulator(crate::tenant::tenant(EmulatorConfig {
         users: vec![SeedUser {
             id: *id.as_uuid(),

@@ -7,7 +7,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use consumer::IdentityError;
+use uipath_identity_client::IdentityError;
 
 use super::{UserPath, parse_user_id, read_body};
 use crate::emulator::store::ChangeResult;

@@ -12,8 +12,8 @@ use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use consumer::UserId;
 use serde::Deserialize;
+use uipath_identity_client::UserId;
 
 use super::{Emulator, answers};
 

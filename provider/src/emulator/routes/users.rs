@@ -12,9 +12,9 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use consumer::{SecretString, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use uipath_identity_client::{SecretString, UserId};
 use uuid::Uuid;
 
 use super::{UserPath, parse_user_id, read_body};
@@ -79,7 +79,7 @@ pub async fn create(
     if !emulator.config.organizations.contains(&partition) {
         return answers::identity_result(
             StatusCode::BAD_REQUEST,
-            vec![consumer::IdentityError::new(
+            vec![uipath_identity_client::IdentityError::new(
                 "PartitionNotFound",
                 format!("Organization '{partition}' does not exist."),
             )],
