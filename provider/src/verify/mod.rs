@@ -1,13 +1,14 @@
 //! `orchestrator-pact verify`: replays pact files against a deployment.
 //!
 //! The path of one run: pact sources → target (embedded emulator or URL) →
-//! state executor → request filter (credentials) →
-//! `pact_verifier::verify_provider_async` → report (console, JUnit, JSON,
-//! all through the [`redact::Redactor`]) → [`report::Verdict`].
+//! state executor → request filter (credentials) → [`replay`] (one HTTP
+//! client per run) → report (console, JUnit, JSON, all through the
+//! [`redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
 pub mod quiet;
 pub mod redact;
+pub mod replay;
 pub mod report;
 pub mod sources;
 pub mod target;
@@ -23,7 +24,7 @@ use consumer::{
     BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
 };
 use futures_util::FutureExt;
-use pact_verifier::{FilterInfo, PactSource, VerificationOptions, verify_provider_async};
+use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
 use url::Url;
 use uuid::Uuid;
 
@@ -573,6 +574,9 @@ pub async fn verify_batches(
         ..VerificationOptions::default()
     };
     let executor = Arc::new(states);
+    // One client, and its connections, for every verified request of the run.
+    let client =
+        replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
 
     enum Ending<T> {
         Done(T),
@@ -589,22 +593,17 @@ pub async fn verify_batches(
             let mut results = Vec::with_capacity(batches.len());
             for batch in batches {
                 let provider = target::provider_info(&batch.provider, &url);
-                let result = verify_provider_async(
-                    provider,
+                let result = replay::verify(
+                    &provider,
                     batch.sources,
-                    filter.clone(),
-                    vec![],
+                    &filter,
                     &options,
-                    None,
                     &executor,
-                    None,
+                    &client,
+                    &mut |_| {},
                 )
                 .await;
-                let failed = result.is_err();
                 results.push(result);
-                if failed {
-                    break;
-                }
             }
             results
         })
@@ -666,11 +665,10 @@ pub async fn verify_batches(
         }
     };
 
-    let mut reports = Vec::with_capacity(results.len());
-    for result in results {
-        let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
-        reports.push(Report::from_result(target_name.clone(), &result));
-    }
+    let mut reports: Vec<Report> = results
+        .iter()
+        .map(|result| Report::from_result(target_name.clone(), result))
+        .collect();
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;
         first.leftovers = leftovers;

@@ -450,3 +450,78 @@ async fn a_failing_state_change_url_means_could_not_check() {
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stdout.contains("could not be checked"), "{run}");
 }
+
+/// A pact of `copies` times the recorded interactions, each copy under a
+/// new description (`… (copy K)`), written to a scratch folder.
+fn many_interactions(copies: usize) -> (std::path::PathBuf, Vec<String>) {
+    let recorded = pacts_dir().join("automation-client-uipath-identity.json");
+    let mut pact: Value = serde_json::from_slice(&std::fs::read(recorded).unwrap()).unwrap();
+    let originals = pact["interactions"].as_array().unwrap().clone();
+    let mut interactions = Vec::new();
+    for k in 0..copies {
+        for original in &originals {
+            let mut copy = original.clone();
+            copy["description"] =
+                format!("{} (copy {k})", original["description"].as_str().unwrap()).into();
+            interactions.push(copy);
+        }
+    }
+    let descriptions = interactions
+        .iter()
+        .map(|i| i["description"].as_str().unwrap().to_owned())
+        .collect();
+    pact["interactions"] = interactions.into();
+    let dir = tempdir();
+    std::fs::write(dir.join("many.json"), pact.to_string()).unwrap();
+    (dir, descriptions)
+}
+
+#[tokio::test]
+async fn a_pact_of_many_interactions_reports_each_once_in_pact_order_with_its_verdict() {
+    let (dir, descriptions) = many_interactions(60);
+    let emulator = start_emulator(EmulatorConfig {
+        deviation: Some(Deviation::WrongPasswordSucceeds),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let json = dir.join("report.json");
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        dir.to_str().unwrap(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("300 interactions: 240 verified, 60 failed, 0 could not be checked"),
+        "{run}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let reported: Vec<(&str, &str)> = report["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["description"].as_str().unwrap(),
+                i["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str)> = descriptions
+        .iter()
+        .map(|d| {
+            let broken = d.starts_with(INTERACTIONS[2]);
+            (d.as_str(), if broken { "failed" } else { "verified" })
+        })
+        .collect();
+    assert_eq!(reported, expected);
+}
