@@ -6,6 +6,7 @@
 //! [`redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
+pub mod progress;
 pub mod quiet;
 pub mod redact;
 pub mod replay;
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use consumer::{
     BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
@@ -109,6 +110,8 @@ pub struct VerifySettings {
     pub disable_ssl_verification: bool,
     /// Also print the pact library's own report.
     pub verbose: bool,
+    /// How the progress of a long run is shown on stderr.
+    pub progress: progress::ProgressStyle,
     /// Keep the pact library's `println!` report off stdout (the binary
     /// does; tests running in threads must not).
     pub silence_library_stdout: bool,
@@ -145,6 +148,7 @@ impl Default for VerifySettings {
             request_timeout: Duration::from_secs(30),
             disable_ssl_verification: false,
             verbose: false,
+            progress: progress::ProgressStyle::default(),
             silence_library_stdout: false,
             emulator: EmulatorConfig::default(),
             redactor: Redactor::default(),
@@ -589,7 +593,16 @@ pub async fn verify_batches(
         } else {
             None
         };
+        let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
         let verification = std::panic::AssertUnwindSafe(async {
+            let mut tell = |event: replay::Event<'_>| match event {
+                replay::Event::Interaction(r) => {
+                    shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
+                }
+                replay::Event::Pact { consumer, provider } => {
+                    shown.pact(consumer, provider, Instant::now(), &mut *progress)
+                }
+            };
             let mut results = Vec::with_capacity(batches.len());
             for batch in batches {
                 let provider = target::provider_info(&batch.provider, &url);
@@ -600,7 +613,7 @@ pub async fn verify_batches(
                     &options,
                     &executor,
                     &client,
-                    &mut |_| {},
+                    &mut tell,
                 )
                 .await;
                 results.push(result);
@@ -608,13 +621,15 @@ pub async fn verify_batches(
             results
         })
         .catch_unwind();
-        tokio::select! {
+        let ending = tokio::select! {
             result = verification => match result {
                 Ok(r) => Ending::Done(r),
                 Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
             },
             () = shutdown => Ending::Interrupted,
-        }
+        };
+        shown.finish(progress);
+        ending
     };
     if let Some(handle) = embedded {
         handle.stop().await;

@@ -84,8 +84,22 @@ fn selected(interaction: &dyn Interaction, filter: &FilterInfo) -> bool {
     }
 }
 
+/// What the loop tells its caller as it goes, for progress.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// An interaction was verified (or failed).
+    Interaction(&'a VerificationInteractionResult),
+    /// Every selected interaction of a pact was verified.
+    Pact {
+        /// The pact's consumer.
+        consumer: &'a str,
+        /// The pact's provider.
+        provider: &'a str,
+    },
+}
+
 /// Verifies every interaction of `sources` against `provider` with the one
-/// `client`, calling `done` after each; the result is the one
+/// `client`, telling `events` as it goes; the result is the one
 /// `verify_provider_async` gives for the same pacts (without printing it).
 #[allow(clippy::too_many_arguments)]
 pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
@@ -95,7 +109,7 @@ pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
     options: &VerificationOptions<F>,
     executor: &Arc<S>,
     client: &reqwest::Client,
-    done: &mut (dyn FnMut(&VerificationInteractionResult) + Send),
+    events: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> VerificationExecutionResult {
     pact_matching::matchingrules::configure_core_catalogue();
     let mut run = VerificationExecutionResult::new();
@@ -188,9 +202,13 @@ pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
                 pending,
                 duration,
             };
-            done(&outcome);
+            events(Event::Interaction(&outcome));
             run.interaction_results.push(outcome);
         }
+        events(Event::Pact {
+            consumer: &consumer,
+            provider: &provider_name,
+        });
         run.output.push(String::new());
     }
     finish(&mut run, errors, pending_errors, options.coloured_output);

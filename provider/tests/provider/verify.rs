@@ -525,3 +525,53 @@ async fn a_pact_of_many_interactions_reports_each_once_in_pact_order_with_its_ve
         .collect();
     assert_eq!(reported, expected);
 }
+
+#[tokio::test]
+async fn a_long_run_shows_its_progress_on_stderr_one_line_per_pact_and_keeps_stdout_the_report() {
+    // Every answer 600 ms late: five interactions take three seconds.
+    let emulator = start_emulator(EmulatorConfig {
+        faults: vec![
+            "route=change-password,kind=delay,delay-ms=600"
+                .parse()
+                .unwrap(),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{run}");
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("verified "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{run}");
+    assert!(
+        lines[0].starts_with(
+            "verified automation-client -> uipath-identity: 5 interactions, 0 failed; 5/5 interactions, 0 failed so far"
+        ),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("so far"), "{run}");
+    assert!(
+        !run.stderr.contains('\r'),
+        "no terminal codes in a log: {run}"
+    );
+}
+
+#[tokio::test]
+async fn a_short_run_shows_no_progress() {
+    let run = orchestrator_pact(["verify", "--pacts", &pacts()]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(!run.stderr.contains("so far"), "{run}");
+}
