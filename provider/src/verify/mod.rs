@@ -596,6 +596,7 @@ pub async fn verify_batches(
         let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
         let verification = std::panic::AssertUnwindSafe(async {
             let mut tell = |event: replay::Event<'_>| match event {
+                replay::Event::Planned(total) => shown.planned(total),
                 replay::Event::Interaction(r) => {
                     shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
                 }

@@ -68,6 +68,11 @@ impl Progress {
         )
     }
 
+    /// The number of interactions to verify is now known to be `total`.
+    pub fn planned(&mut self, total: usize) {
+        self.total = total;
+    }
+
     /// One interaction finished, `failed` or not.
     pub fn interaction(&mut self, failed: bool, now: Instant, out: &mut dyn Write) {
         self.done += 1;

@@ -87,6 +87,8 @@ fn selected(interaction: &dyn Interaction, filter: &FilterInfo) -> bool {
 /// What the loop tells its caller as it goes, for progress.
 #[derive(Clone, Copy, Debug)]
 pub enum Event<'a> {
+    /// How many interactions the filter selected, before the first runs.
+    Planned(usize),
     /// An interaction was verified (or failed).
     Interaction(&'a VerificationInteractionResult),
     /// Every selected interaction of a pact was verified.
@@ -115,33 +117,37 @@ pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
     let mut run = VerificationExecutionResult::new();
     let mut errors: Vec<(String, MismatchResult)> = Vec::new();
     let mut pending_errors: Vec<(String, MismatchResult)> = Vec::new();
+    // Every pact is loaded first, so that the number of interactions to
+    // verify is known before the first one runs.
+    let mut loaded = Vec::with_capacity(sources.len());
     for source in sources {
         let start = Instant::now();
-        let pact = match load(&source) {
-            Ok(pact) => pact,
-            Err(e) => {
-                errors.push((
-                    "Failed to load pact".into(),
-                    MismatchResult::Error(format!("{e:#}"), None),
-                ));
-                continue;
+        match load(&source).and_then(|pact| {
+            let interactions = pact.as_v4_pact()?.interactions;
+            Ok((pact, interactions))
+        }) {
+            Ok((pact, interactions)) => {
+                let loading = Duration::from_millis(start.elapsed().as_millis() as u64);
+                loaded.push((pact, interactions, loading));
             }
-        };
-        let loading = Duration::from_millis(start.elapsed().as_millis() as u64);
+            Err(e) => errors.push((
+                "Failed to load pact".into(),
+                MismatchResult::Error(format!("{e:#}"), None),
+            )),
+        }
+    }
+    events(Event::Planned(
+        loaded
+            .iter()
+            .flat_map(|(_, interactions, _)| interactions)
+            .filter(|i| selected(i.as_ref() as &dyn Interaction, filter))
+            .count(),
+    ));
+    for (pact, interactions, loading) in loaded {
         let (consumer, provider_name) = (pact.consumer().name, pact.provider().name);
         run.output.push(format!(
             "\nVerifying a pact between {consumer} and {provider_name}"
         ));
-        let interactions = match pact.as_v4_pact() {
-            Ok(v4) => v4.interactions,
-            Err(e) => {
-                errors.push((
-                    "Failed to load pact".into(),
-                    MismatchResult::Error(format!("{e:#}"), None),
-                ));
-                continue;
-            }
-        };
         if interactions.is_empty() {
             run.output
                 .push("WARNING: Pact file has no interactions".into());
