@@ -14,10 +14,10 @@
 
 use std::collections::HashMap;
 use std::panic::RefUnwindSafe;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::sources::LoadedPact;
 use humantime::format_duration;
 use pact_matching::Mismatch;
 use pact_models::generators::GeneratorTestMode;
@@ -62,16 +62,17 @@ pub fn provider_client<F: RequestFilterExecutor>(
     Ok(builder.build()?)
 }
 
-/// Loads a pact the way the pact library does for the same source.
-fn load(source: &PactSource) -> anyhow::Result<BoxedPact> {
-    match source {
-        PactSource::File(path) => pact_models::pact::read_pact(Path::new(path)),
-        PactSource::String(json) => {
-            let json: Value = serde_json::from_str(json)?;
-            pact_models::pact::load_pact_from_json("<json>", &json)
-        }
+/// Loads a pact as the pact library does for the same source.
+fn load(source: &PactSource) -> anyhow::Result<LoadedPact> {
+    let (name, json) = match source {
+        PactSource::File(path) => (
+            path.as_str(),
+            serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        ),
+        PactSource::String(json) => ("<json>", serde_json::from_str(json)?),
         other => anyhow::bail!("the replay loop reads files and strings, not {other}"),
-    }
+    };
+    LoadedPact::from_json(name, json)
 }
 
 /// Whether `filter` selects `interaction` (the pact library's rule).
@@ -122,13 +123,22 @@ pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
     let mut loaded = Vec::with_capacity(sources.len());
     for source in sources {
         let start = Instant::now();
-        match load(&source).and_then(|pact| {
-            let interactions = pact.as_v4_pact()?.interactions;
-            Ok((pact, interactions))
-        }) {
-            Ok((pact, interactions)) => {
+        let chosen = load(&source).and_then(|pact| {
+            let mut chosen = Vec::new();
+            for index in 0..pact.len() {
+                if selected(
+                    pact.interaction(index)?.as_ref() as &dyn Interaction,
+                    filter,
+                ) {
+                    chosen.push(index);
+                }
+            }
+            Ok((pact, chosen))
+        });
+        match chosen {
+            Ok((pact, chosen)) => {
                 let loading = Duration::from_millis(start.elapsed().as_millis() as u64);
-                loaded.push((pact, interactions, loading));
+                loaded.push((pact, chosen, loading));
             }
             Err(e) => errors.push((
                 "Failed to load pact".into(),
@@ -137,30 +147,35 @@ pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
         }
     }
     events(Event::Planned(
-        loaded
-            .iter()
-            .flat_map(|(_, interactions, _)| interactions)
-            .filter(|i| selected(i.as_ref() as &dyn Interaction, filter))
-            .count(),
+        loaded.iter().map(|(_, chosen, _)| chosen.len()).sum(),
     ));
-    for (pact, interactions, loading) in loaded {
+    for (loaded, chosen, loading) in loaded {
+        let pact = &loaded.pact;
         let (consumer, provider_name) = (pact.consumer().name, pact.provider().name);
         run.output.push(format!(
             "\nVerifying a pact between {consumer} and {provider_name}"
         ));
-        if interactions.is_empty() {
+        if loaded.is_empty() {
             run.output
                 .push("WARNING: Pact file has no interactions".into());
             continue;
         }
-        for interaction in interactions
-            .iter()
-            .filter(|i| selected(i.as_ref() as &dyn Interaction, filter))
-        {
+        for index in chosen {
+            // Built and checked on loading already, so this does not fail.
+            let interaction = match loaded.interaction(index) {
+                Ok(interaction) => interaction,
+                Err(e) => {
+                    errors.push((
+                        "Failed to load pact".into(),
+                        MismatchResult::Error(format!("{e:#}"), None),
+                    ));
+                    continue;
+                }
+            };
             let (result, duration) = verify_one(
                 provider,
                 interaction.as_ref(),
-                &pact,
+                pact,
                 options,
                 executor,
                 client,

@@ -2,6 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::panic::RefUnwindSafe;
+
+use pact_models::PactSpecification;
+use pact_models::pact::Pact;
+use pact_models::v4::interaction::{V4Interaction, interaction_from_json};
+use pact_models::v4::pact::V4Pact;
 use pact_verifier::PactSource;
 use serde_json::Value;
 
@@ -149,8 +155,7 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
     // Let the pact library itself load it now (from the JSON read above,
     // as its own reader would), so that a file it would refuse is reported
     // here with its path rather than mid-run.
-    pact_models::pact::load_pact_from_json(&path.to_string_lossy(), &json)
-        .map_err(|e| not_a_pact(format!("{e:#}")))?;
+    LoadedPact::check(&path.to_string_lossy(), &json).map_err(|e| not_a_pact(format!("{e:#}")))?;
     let file = PactFile {
         path: path.to_owned(),
         consumer,
@@ -158,4 +163,108 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
         interactions,
     };
     Ok((file, json))
+}
+
+/// A pact as the replay loop holds it: the pact without its interactions
+/// (all `match_response` needs of it), and the interactions, of a V4 pact
+/// kept as JSON and built one at a time, so that a pact of thousands of
+/// interactions is never held as models all at once (they take many
+/// times the size of their JSON).
+pub struct LoadedPact {
+    /// The pact, without its interactions.
+    pub pact: Box<dyn Pact + Send + Sync + RefUnwindSafe>,
+    name: String,
+    interactions: Interactions,
+}
+
+enum Interactions {
+    Json(Vec<Value>),
+    Built(Vec<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>>),
+}
+
+impl LoadedPact {
+    /// Loads `json` (from `name`) as the pact library would, checking every
+    /// interaction.
+    pub fn from_json(name: &str, mut json: Value) -> anyhow::Result<Self> {
+        let pact = if is_v4(name, &json) {
+            let list = match json.get_mut("interactions").map(Value::take) {
+                Some(Value::Array(list)) => list,
+                _ => Vec::new(),
+            };
+            for (index, interaction) in list.iter().enumerate() {
+                interaction_from_json(name, index, interaction)?;
+            }
+            Self {
+                pact: Box::new(V4Pact::pact_from_json(&json, name)?),
+                name: name.to_owned(),
+                interactions: Interactions::Json(list),
+            }
+        } else {
+            let mut pact = pact_models::pact::load_pact_from_json(name, &json)?.as_v4_pact()?;
+            let list = std::mem::take(&mut pact.interactions);
+            Self {
+                pact: Box::new(pact),
+                name: name.to_owned(),
+                interactions: Interactions::Built(list),
+            }
+        };
+        Ok(pact)
+    }
+
+    /// Checks that the pact library loads `json` (from `name`), building
+    /// one interaction at a time.
+    pub fn check(name: &str, json: &Value) -> anyhow::Result<()> {
+        if !is_v4(name, json) {
+            return pact_models::pact::load_pact_from_json(name, json).map(drop);
+        }
+        let Value::Object(map) = json else {
+            anyhow::bail!(
+                "Failed to parse Pact JSON from source '{name}' - it is not a valid pact file"
+            );
+        };
+        let without: serde_json::Map<String, Value> = map
+            .iter()
+            .filter(|(key, _)| *key != "interactions")
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        V4Pact::pact_from_json(&Value::Object(without), name)?;
+        if let Some(Value::Array(list)) = json.get("interactions") {
+            for (index, interaction) in list.iter().enumerate() {
+                interaction_from_json(name, index, interaction)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many interactions it has.
+    pub fn len(&self) -> usize {
+        match &self.interactions {
+            Interactions::Json(list) => list.len(),
+            Interactions::Built(list) => list.len(),
+        }
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its interaction at `index` (`< len()`), built now.
+    pub fn interaction(
+        &self,
+        index: usize,
+    ) -> anyhow::Result<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>> {
+        match &self.interactions {
+            Interactions::Json(list) => interaction_from_json(&self.name, index, &list[index]),
+            Interactions::Built(list) => Ok(list[index].boxed_v4()),
+        }
+    }
+}
+
+fn is_v4(name: &str, json: &Value) -> bool {
+    json.is_object()
+        && pact_models::pact::determine_spec_version(
+            name,
+            &pact_models::pact::parse_meta_data(json),
+        ) == PactSpecification::V4
 }
