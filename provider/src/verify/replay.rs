@@ -17,7 +17,7 @@ use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::sources::LoadedPact;
+use super::sources::{LoadedPact, PactText};
 use humantime::format_duration;
 use pact_matching::Mismatch;
 use pact_models::generators::GeneratorTestMode;
@@ -64,7 +64,7 @@ pub fn provider_client<F: RequestFilterExecutor>(
 
 /// Loads a pact as the pact library does for the same source.
 fn load(source: &PactSource) -> anyhow::Result<LoadedPact> {
-    let (name, json) = match source {
+    let (name, text): (&str, PactText) = match source {
         PactSource::File(path) => (
             path.as_str(),
             serde_json::from_str(&std::fs::read_to_string(path)?)?,
@@ -72,7 +72,7 @@ fn load(source: &PactSource) -> anyhow::Result<LoadedPact> {
         PactSource::String(json) => ("<json>", serde_json::from_str(json)?),
         other => anyhow::bail!("the replay loop reads files and strings, not {other}"),
     };
-    LoadedPact::from_json(name, json)
+    LoadedPact::from_text(name, text)
 }
 
 /// Whether `filter` selects `interaction` (the pact library's rule).

@@ -91,7 +91,7 @@ pub enum SourceError {
 /// Every pact file named by `paths`: files as they are, folders for their
 /// `*.json` files (sorted, not recursive).
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
-    Ok(discover_parsed(paths)?
+    Ok(discover_texts(paths)?
         .into_iter()
         .map(|(file, _)| file)
         .collect())
@@ -100,6 +100,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
 /// [`discover`], with each file's JSON as read, for a caller that reads
 /// the interactions itself.
 pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, SourceError> {
+    Ok(discover_texts(paths)?
+        .into_iter()
+        .map(|(file, text)| (file, text.into_value()))
+        .collect())
+}
+
+fn discover_texts(paths: &[PathBuf]) -> Result<Vec<(PactFile, PactText)>, SourceError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -127,7 +134,7 @@ pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, Sour
     Ok(files)
 }
 
-fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
+fn read(path: &Path) -> Result<(PactFile, PactText), SourceError> {
     let text = std::fs::read(path).map_err(|e| SourceError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -136,10 +143,12 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
         path: path.to_owned(),
         reason,
     };
-    let json: Value =
+    let json: PactText =
         serde_json::from_slice(&text).map_err(|e| not_a_pact(format!("invalid JSON ({e})")))?;
+    drop(text);
     let name = |role: &str| {
-        json.get(role)
+        json.top
+            .get(role)
             .and_then(|p| p.get("name"))
             .and_then(Value::as_str)
             .map(str::to_owned)
@@ -148,8 +157,8 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
     let consumer = name("consumer")?;
     let provider = name("provider")?;
     let interactions = json
-        .get("interactions")
-        .and_then(Value::as_array)
+        .interactions
+        .as_ref()
         .ok_or_else(|| not_a_pact("it has no `interactions` list".into()))?
         .len();
     // Let the pact library itself load it now (from the JSON read above,
@@ -165,11 +174,125 @@ fn read(path: &Path) -> Result<(PactFile, Value), SourceError> {
     Ok((file, json))
 }
 
+/// A pact's JSON with each interaction kept as compact text, read without
+/// ever holding the whole document as a [`Value`] (which takes about
+/// fifteen times the size of its text).
+#[derive(Debug, Default)]
+pub struct PactText {
+    /// Everything but the interactions.
+    top: serde_json::Map<String, Value>,
+    /// The interactions, if `interactions` is a list.
+    interactions: Option<Vec<String>>,
+}
+
+impl PactText {
+    /// The whole document as a [`Value`].
+    fn into_value(self) -> Value {
+        let mut map = self.top;
+        if let Some(list) = self.interactions {
+            let list = list
+                .iter()
+                .map(|text| serde_json::from_str(text).expect("text written from a Value parses"))
+                .collect();
+            map.insert("interactions".into(), Value::Array(list));
+        }
+        Value::Object(map)
+    }
+
+    fn is_v4(&self, name: &str) -> bool {
+        let top = Value::Object(self.top.clone());
+        pact_models::pact::determine_spec_version(name, &pact_models::pact::parse_meta_data(&top))
+            == PactSpecification::V4
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PactText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Document;
+        impl<'de> serde::de::Visitor<'de> for Document {
+            type Value = PactText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a pact (a JSON object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PactText, A::Error> {
+                let mut pact = PactText::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "interactions" {
+                        pact.interactions = map.next_value::<Texts>()?.0;
+                    } else {
+                        let value = map.next_value::<Value>()?;
+                        pact.top.insert(key, value);
+                    }
+                }
+                Ok(pact)
+            }
+        }
+        deserializer.deserialize_map(Document)
+    }
+}
+
+/// A list of values, each kept as compact text as soon as it is read;
+/// `None` for anything but a list.
+struct Texts(Option<Vec<String>>);
+
+impl<'de> serde::Deserialize<'de> for Texts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct List;
+        impl<'de> serde::de::Visitor<'de> for List {
+            type Value = Texts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of interactions")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Texts, A::Error> {
+                let mut list = Vec::new();
+                while let Some(value) = seq.next_element::<Value>()? {
+                    list.push(value.to_string());
+                }
+                Ok(Texts(Some(list)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Texts, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Texts(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+            fn visit_unit<E>(self) -> Result<Texts, E> {
+                Ok(Texts(None))
+            }
+        }
+        deserializer.deserialize_any(List)
+    }
+}
+
 /// A pact as the replay loop holds it: the pact without its interactions
 /// (all `match_response` needs of it), and the interactions, of a V4 pact
-/// kept as JSON and built one at a time, so that a pact of thousands of
-/// interactions is never held as models all at once (they take many
-/// times the size of their JSON).
+/// kept as text and built one at a time, so that a pact of thousands of
+/// interactions is never held as models (or as one JSON value) all at once.
 pub struct LoadedPact {
     /// The pact, without its interactions.
     pub pact: Box<dyn Pact + Send + Sync + RefUnwindSafe>,
@@ -178,60 +301,55 @@ pub struct LoadedPact {
 }
 
 enum Interactions {
-    Json(Vec<Value>),
+    Text(Vec<String>),
     Built(Vec<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>>),
 }
 
+fn built(
+    name: &str,
+    index: usize,
+    text: &str,
+) -> anyhow::Result<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>> {
+    interaction_from_json(name, index, &serde_json::from_str(text)?)
+}
+
 impl LoadedPact {
-    /// Loads `json` (from `name`) as the pact library would, checking every
+    /// Loads `text` (from `name`) as the pact library would, checking every
     /// interaction.
-    pub fn from_json(name: &str, mut json: Value) -> anyhow::Result<Self> {
-        let pact = if is_v4(name, &json) {
-            let list = match json.get_mut("interactions").map(Value::take) {
-                Some(Value::Array(list)) => list,
-                _ => Vec::new(),
-            };
-            for (index, interaction) in list.iter().enumerate() {
-                interaction_from_json(name, index, interaction)?;
-            }
-            Self {
-                pact: Box::new(V4Pact::pact_from_json(&json, name)?),
-                name: name.to_owned(),
-                interactions: Interactions::Json(list),
-            }
+    pub fn from_text(name: &str, text: PactText) -> anyhow::Result<Self> {
+        Self::check(name, &text)?;
+        let (pact, interactions) = if text.is_v4(name) {
+            let shell = V4Pact::pact_from_json(&Value::Object(text.top), name)?;
+            (
+                shell,
+                Interactions::Text(text.interactions.unwrap_or_default()),
+            )
         } else {
-            let mut pact = pact_models::pact::load_pact_from_json(name, &json)?.as_v4_pact()?;
+            let mut pact =
+                pact_models::pact::load_pact_from_json(name, &text.into_value())?.as_v4_pact()?;
             let list = std::mem::take(&mut pact.interactions);
-            Self {
-                pact: Box::new(pact),
-                name: name.to_owned(),
-                interactions: Interactions::Built(list),
-            }
+            (pact, Interactions::Built(list))
         };
-        Ok(pact)
+        Ok(Self {
+            pact: Box::new(pact),
+            name: name.to_owned(),
+            interactions,
+        })
     }
 
-    /// Checks that the pact library loads `json` (from `name`), building
+    /// Checks that the pact library loads `text` (from `name`), building
     /// one interaction at a time.
-    pub fn check(name: &str, json: &Value) -> anyhow::Result<()> {
-        if !is_v4(name, json) {
-            return pact_models::pact::load_pact_from_json(name, json).map(drop);
+    pub fn check(name: &str, text: &PactText) -> anyhow::Result<()> {
+        if !text.is_v4(name) {
+            let whole = PactText {
+                top: text.top.clone(),
+                interactions: text.interactions.clone(),
+            };
+            return pact_models::pact::load_pact_from_json(name, &whole.into_value()).map(drop);
         }
-        let Value::Object(map) = json else {
-            anyhow::bail!(
-                "Failed to parse Pact JSON from source '{name}' - it is not a valid pact file"
-            );
-        };
-        let without: serde_json::Map<String, Value> = map
-            .iter()
-            .filter(|(key, _)| *key != "interactions")
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
-        V4Pact::pact_from_json(&Value::Object(without), name)?;
-        if let Some(Value::Array(list)) = json.get("interactions") {
-            for (index, interaction) in list.iter().enumerate() {
-                interaction_from_json(name, index, interaction)?;
-            }
+        V4Pact::pact_from_json(&Value::Object(text.top.clone()), name)?;
+        for (index, interaction) in text.interactions.iter().flatten().enumerate() {
+            built(name, index, interaction)?;
         }
         Ok(())
     }
@@ -239,7 +357,7 @@ impl LoadedPact {
     /// How many interactions it has.
     pub fn len(&self) -> usize {
         match &self.interactions {
-            Interactions::Json(list) => list.len(),
+            Interactions::Text(list) => list.len(),
             Interactions::Built(list) => list.len(),
         }
     }
@@ -255,16 +373,59 @@ impl LoadedPact {
         index: usize,
     ) -> anyhow::Result<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>> {
         match &self.interactions {
-            Interactions::Json(list) => interaction_from_json(&self.name, index, &list[index]),
+            Interactions::Text(list) => built(&self.name, index, &list[index]),
             Interactions::Built(list) => Ok(list[index].boxed_v4()),
         }
     }
 }
 
-fn is_v4(name: &str, json: &Value) -> bool {
-    json.is_object()
-        && pact_models::pact::determine_spec_version(
-            name,
-            &pact_models::pact::parse_meta_data(json),
-        ) == PactSpecification::V4
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pact_read_as_text_reads_back_as_the_same_json() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../pacts/automation-client-uipath-identity.json"),
+        )
+        .unwrap();
+        let whole: Value = serde_json::from_str(&text).unwrap();
+        let lean: PactText = serde_json::from_str(&text).unwrap();
+        assert_eq!(lean.interactions.as_ref().unwrap().len(), 5);
+        assert_eq!(lean.into_value(), whole);
+    }
+
+    #[test]
+    fn interactions_that_are_not_a_list_are_named() {
+        let dir = std::env::temp_dir().join(format!("sources-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.json");
+        std::fs::write(
+            &file,
+            r#"{"consumer":{"name":"c"},"provider":{"name":"p"},"interactions":{"a":[1]}}"#,
+        )
+        .unwrap();
+        let error = discover(&[file]).unwrap_err().to_string();
+        assert!(error.contains("it has no `interactions` list"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_broken_interaction_is_refused_with_the_file() {
+        let dir = std::env::temp_dir().join(format!("sources-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.json");
+        std::fs::write(
+            &file,
+            r#"{"consumer":{"name":"c"},"provider":{"name":"p"},"interactions":[{"type":"Nonsense"}],"metadata":{"pactSpecification":{"version":"4.0"}}}"#,
+        )
+        .unwrap();
+        let error = discover(std::slice::from_ref(&file))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("is not a pact file"), "{error}");
+        assert!(error.contains("p.json"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
