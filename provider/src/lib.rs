@@ -63,9 +63,12 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
     match command {
         Command::Verify(args) => {
             let from_broker = args.broker.settings()?;
-            let settings = args.into_settings(redactor)?;
+            let mut settings = args.into_settings(redactor)?;
             let mut out = std::io::stdout();
             let mut err = std::io::stderr();
+            if std::io::IsTerminal::is_terminal(&err) {
+                settings.progress = verify::progress::ProgressStyle::Terminal;
+            }
             let report = match &from_broker {
                 Some(broker) => {
                     broker::verification::run(

@@ -1,17 +1,19 @@
 //! `orchestrator-pact verify`: replays pact files against a deployment.
 //!
 //! The path of one run: pact sources → target (embedded emulator or URL) →
-//! state executor → request filter (credentials) →
-//! `pact_verifier::verify_provider_async` (through the bounded
-//! [`relay::Relay`] for a URL) → report (console, JUnit, JSON, all through
-//! the [`redact::Redactor`]) → [`report::Verdict`].
+//! state executor → request filter (credentials) → [`replay`] (one HTTP
+//! client per run; through the bounded [`relay::Relay`] for a URL) → report
+//! (console, JUnit, JSON, all through the [`redact::Redactor`]) →
+//! [`report::Verdict`].
 
 pub mod auth;
+pub mod progress;
 pub mod quiet;
 /// The redactor lives in the shared leaf [`crate::redact`]; re-exported here
 /// so that `verify::redact::Redactor` keeps working.
 pub use crate::redact;
 pub mod relay;
+pub mod replay;
 pub mod report;
 pub mod sources;
 pub mod target;
@@ -20,11 +22,11 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uipath_identity_client::client::error_chain;
 
 use futures_util::FutureExt;
-use pact_verifier::{FilterInfo, PactSource, VerificationOptions, verify_provider_async};
+use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
 use uipath_identity_client::{
     BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
 };
@@ -120,6 +122,8 @@ pub struct VerifySettings {
     pub disable_ssl_verification: bool,
     /// Also print the pact library's own report.
     pub verbose: bool,
+    /// How the progress of a long run is shown on stderr.
+    pub progress: progress::ProgressStyle,
     /// Keep the pact library's `println!` report off stdout (the binary
     /// does; tests running in threads must not).
     pub silence_library_stdout: bool,
@@ -157,6 +161,7 @@ impl Default for VerifySettings {
             max_body: http::DEFAULT_MAX_BODY,
             disable_ssl_verification: false,
             verbose: false,
+            progress: progress::ProgressStyle::default(),
             silence_library_stdout: false,
             emulator: EmulatorConfig::default(),
             redactor: Redactor::default(),
@@ -645,6 +650,9 @@ pub async fn verify_batches(
         ..VerificationOptions::default()
     };
     let executor = Arc::new(RecordingStates::new(states));
+    // One client, and its connections, for every verified request of the run.
+    let client =
+        replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
 
     enum Ending<T> {
         Done(T),
@@ -657,26 +665,31 @@ pub async fn verify_batches(
         } else {
             None
         };
+        let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
         let verification = std::panic::AssertUnwindSafe(async {
+            let mut tell = |event: replay::Event<'_>| match event {
+                replay::Event::Planned(total) => shown.planned(total),
+                replay::Event::Interaction(r) => {
+                    shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
+                }
+                replay::Event::Pact { consumer, provider } => {
+                    shown.pact(consumer, provider, Instant::now(), &mut *progress)
+                }
+            };
             let mut results = Vec::with_capacity(batches.len());
             for batch in batches {
                 let provider = target::provider_info(&batch.provider, &replay_url);
-                let result = verify_provider_async(
-                    provider,
+                let result = replay::verify(
+                    &provider,
                     batch.sources,
-                    filter.clone(),
-                    vec![],
+                    &filter,
                     &options,
-                    None,
                     &executor,
-                    None,
+                    &client,
+                    &mut tell,
                 )
                 .await;
-                let failed = result.is_err();
                 results.push(result);
-                if failed {
-                    break;
-                }
             }
             results
         })
@@ -684,14 +697,16 @@ pub async fn verify_batches(
         // The signal first: one that came before the verification started
         // (the handlers are installed early) stops it before it creates
         // anything.
-        tokio::select! {
+        let ending = tokio::select! {
             biased;
             () = shutdown => Ending::Interrupted,
             result = verification => match result {
                 Ok(r) => Ending::Done(r),
                 Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
             },
-        }
+        };
+        shown.finish(progress);
+        ending
     };
     if let Some(handle) = embedded {
         handle.stop().await;
@@ -763,9 +778,8 @@ pub async fn verify_batches(
     };
 
     let mut reports = Vec::with_capacity(results.len());
-    for result in results {
-        let result = result.map_err(|e| VerifyError::Library(redactor.scrub(&format!("{e:#}"))))?;
-        let mut report = Report::from_result(target_name.clone(), &result);
+    for result in &results {
+        let mut report = Report::from_result(target_name.clone(), result);
         if let Some(relay) = &relay {
             for warning in relay.explain(&mut report) {
                 let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));

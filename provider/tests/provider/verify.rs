@@ -493,3 +493,131 @@ async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
     );
     assert!(!run.stderr.contains("no interaction matches"), "{run}");
 }
+
+/// A pact of `copies` times the recorded interactions, each copy under a
+/// new description (`… (copy K)`), written to a scratch folder.
+fn many_interactions(copies: usize) -> (std::path::PathBuf, Vec<String>) {
+    let recorded = pacts_dir().join("automation-client-uipath-identity.json");
+    let mut pact: Value = serde_json::from_slice(&std::fs::read(recorded).unwrap()).unwrap();
+    let originals = pact["interactions"].as_array().unwrap().clone();
+    let mut interactions = Vec::new();
+    for k in 0..copies {
+        for original in &originals {
+            let mut copy = original.clone();
+            copy["description"] =
+                format!("{} (copy {k})", original["description"].as_str().unwrap()).into();
+            interactions.push(copy);
+        }
+    }
+    let descriptions = interactions
+        .iter()
+        .map(|i| i["description"].as_str().unwrap().to_owned())
+        .collect();
+    pact["interactions"] = interactions.into();
+    let dir = tempdir();
+    std::fs::write(dir.join("many.json"), pact.to_string()).unwrap();
+    (dir, descriptions)
+}
+
+#[tokio::test]
+async fn a_pact_of_many_interactions_reports_each_once_in_pact_order_with_its_verdict() {
+    let (dir, descriptions) = many_interactions(60);
+    let emulator = start_emulator(EmulatorConfig {
+        deviation: Some(Deviation::WrongPasswordSucceeds),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let json = dir.join("report.json");
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        dir.to_str().unwrap(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("300 interactions: 240 verified, 60 failed, 0 could not be checked"),
+        "{run}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let reported: Vec<(&str, &str)> = report["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["description"].as_str().unwrap(),
+                i["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str)> = descriptions
+        .iter()
+        .map(|d| {
+            let broken = d.starts_with(INTERACTIONS[2]);
+            (d.as_str(), if broken { "failed" } else { "verified" })
+        })
+        .collect();
+    assert_eq!(reported, expected);
+}
+
+#[tokio::test]
+async fn a_long_run_shows_its_progress_on_stderr_one_line_per_pact_and_keeps_stdout_the_report() {
+    // Every answer 800 ms late: the four interactions selected take three
+    // seconds; the total counts only those.
+    let emulator = start_emulator(EmulatorConfig {
+        faults: vec![
+            "route=change-password,kind=delay,delay-ms=800"
+                .parse()
+                .unwrap(),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = emulator.url();
+    let run = orchestrator_pact([
+        "verify",
+        "--pacts",
+        &pacts(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &format!("{url}/_pact/provider-states"),
+        "--filter-description",
+        "correct|short|wrong|bound",
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{run}");
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("verified "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{run}");
+    assert!(
+        lines[0].starts_with(
+            "verified automation-client -> uipath-identity: 4 interactions, 0 failed; 4/4 interactions, 0 failed so far"
+        ),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("so far"), "{run}");
+    assert!(
+        !run.stderr.contains('\r'),
+        "no terminal codes in a log: {run}"
+    );
+}
+
+#[tokio::test]
+async fn a_short_run_shows_no_progress() {
+    let run = orchestrator_pact(["verify", "--pacts", &pacts()]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(!run.stderr.contains("so far"), "{run}");
+}
