@@ -86,8 +86,8 @@ pub struct PactReport {
 /// Everything a run found.
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// The document, for the reader (`IdentityServer External API 3.2.54
-    /// (OpenAPI 3.0.1) from FILE`).
+    /// The document, for the reader (its title and version, the OpenAPI
+    /// version, and where it was read from).
     pub spec: String,
     /// Each pact file.
     pub pacts: Vec<PactReport>,
