@@ -39,11 +39,10 @@ pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
     }
 }
 
-/// The users the tenant has, as its own API lists them.
-pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
-    let url = emulator.url();
+/// A client-credentials token of the test tenant's external application.
+pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
     let token: Value = http()
-        .post(format!("{url}/identity_/connect/token"))
+        .post(format!("{}/identity_/connect/token", emulator.url()))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", CLIENT),
@@ -55,9 +54,16 @@ pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
         .json()
         .await
         .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The users the tenant has, as its own API lists them.
+pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
+    let url = emulator.url();
+    let token = client_token(emulator).await;
     let page: Value = http()
         .get(format!("{url}/identity_/api/User/users/{ORG}?top=1000"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()

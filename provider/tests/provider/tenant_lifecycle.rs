@@ -548,21 +548,8 @@ async fn the_emulator_sets_a_password_as_an_administrator() {
     assert_eq!(status, 403, "{weak}");
     let (status, weak) = put("unused", json!({ "password": "short" })).await;
     assert_eq!(status, 401, "{weak}");
-    let token: Value = http()
-        .post(format!("{}/identity_/connect/token", emulator.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT),
-            ("client_secret", CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let writer = token["access_token"].as_str().unwrap();
-    let (status, refused) = put(writer, json!({ "password": "a1" })).await;
+    let writer = crate::tenant::client_token(&emulator).await;
+    let (status, refused) = put(&writer, json!({ "password": "a1" })).await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["succeeded"], false);
     assert_eq!(refused["errors"][0]["code"], "PasswordTooShort");
@@ -578,7 +565,7 @@ async fn the_emulator_sets_a_password_as_an_administrator() {
         EXISTING_PASSWORD
     );
     let (status, ok) = put(
-        writer,
+        &writer,
         json!({ "password": "New-passw0rd-1", "displayName": "CI user", "isActive": true }),
     )
     .await;
@@ -590,6 +577,6 @@ async fn the_emulator_sets_a_password_as_an_administrator() {
     assert_eq!(user.password.unwrap().expose(), "New-passw0rd-1");
     assert_eq!(user.display_name.as_deref(), Some("CI user"));
     assert_eq!(user.wrong_passwords, 0);
-    let (status, _) = put(writer, json!({ "unknownField": 1 })).await;
+    let (status, _) = put(&writer, json!({ "unknownField": 1 })).await;
     assert_eq!(status, 400);
 }
