@@ -9,7 +9,7 @@ find . -name '*.rs' ! -name lib.rs ! -name main.rs | sort | while read -r file; 
     from=${file#./}
     from=${from%%/*}
     from=${from%.rs}
-    { sed -e 's://.*$::' "$file" | grep -o 'crate::[a-z_][a-z0-9_]*' || true; } | sed -e 's/^crate:://' |
+    { sed -e 's://.*$::' "$file" | grep -o 'crate::[A-Za-z_][A-Za-z0-9_]*' || true; } | sed -e 's/^crate:://' |
         while read -r to; do
             if [ "$to" != "$from" ]; then echo "$from -> $to"; fi
         done

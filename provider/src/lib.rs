@@ -16,7 +16,7 @@
 //!   [`verify`]), `can-i-deploy`, `record-deployment`.
 //! - [`spec`]: checks pacts against the API's OpenAPI document
 //!   (`check-spec`).
-//! - [`serve`]: the emulator on a socket until a signal.
+//! - `serve`: the emulator on a socket until a signal.
 //!
 //! Target set-up and inputs
 //! - [`states`]: provider-state executors (embedded emulator, state URL,
@@ -32,7 +32,7 @@
 //! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
 //! - [`logging`]: logs and panics scrubbed of secrets.
-//! - [`signal`]: the production shutdown signal.
+//! - `signal`: the production shutdown signal.
 //! - the exit codes: [`EXIT_OK`], [`EXIT_BROKEN`], [`EXIT_UNCHECKED`].
 //!
 //! [`run`] dispatches a parsed command and returns its exit code.

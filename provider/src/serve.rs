@@ -10,7 +10,7 @@ use crate::emulator::{self, EmulatorConfig};
 
 /// Serves the emulator configured by `config` on `addr` until `shutdown`
 /// completes. Prints its URL alone on stdout's first line.
-pub async fn run(
+pub(crate) async fn run(
     config: EmulatorConfig,
     addr: SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,

@@ -6,7 +6,7 @@
 /// polled: a signal that comes before the first poll (the pact library can
 /// hold the thread) is kept for it, instead of the default action killing
 /// the process before it cleans up the tenant.
-pub fn shutdown() -> impl std::future::Future<Output = ()> + Send + 'static {
+pub(crate) fn shutdown() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{Signal, SignalKind, signal};

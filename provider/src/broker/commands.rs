@@ -29,7 +29,7 @@ fn scrubbed_output(
 
 /// What the build says about the consumer version: the CI system's
 /// variables, else `git`. Names the CI system on stderr when there is one.
-pub fn build_info() -> BuildInfo {
+pub(crate) fn build_info() -> BuildInfo {
     let env: ci_env::Env = std::env::vars().collect();
     let build = ci_env::build_info(&env, &ci_env::run_git);
     if let Some(ci) = &build.ci {

@@ -37,7 +37,7 @@ pub struct CleanupSettings {
 /// `orchestrator-pact cleanup`: sets an existing user's password back,
 /// then removes the throwaway users whose name starts with the prefix.
 /// Exit 0 when nothing is left, 2 when something could not be done.
-pub async fn run(settings: CleanupSettings) -> anyhow::Result<u8> {
+pub(crate) async fn run(settings: CleanupSettings) -> anyhow::Result<u8> {
     let CleanupSettings {
         url,
         credentials,

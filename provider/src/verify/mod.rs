@@ -1,10 +1,11 @@
 //! `orchestrator-pact verify`: replays pact files against a deployment.
 //!
-//! The path of one run: pact sources → target (embedded emulator or URL) →
+//! The path of one run ([`verify_batches`]): pact sources → the
+//! [`VerifyTarget`] (built from the flags by `crate::cli`) set up, with its
 //! state executor → request filter (credentials) → [`replay`] (one HTTP
-//! client per run; through the bounded [`relay::Relay`] for a URL) → report
-//! (console, JUnit, JSON, all through the [`crate::redact::Redactor`]) →
-//! [`report::Verdict`].
+//! client per run; through the bounded [`relay::Relay`] for a URL) →
+//! clean-up of the tenant → report (console, JUnit, JSON, all through the
+//! [`crate::redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
 pub mod cleanup;

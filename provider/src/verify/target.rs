@@ -29,12 +29,12 @@ pub struct TenantCredentials(Credentials);
 
 impl TenantCredentials {
     /// `credentials`, unless they are [`Credentials::None`].
-    pub fn new(credentials: Credentials) -> Option<Self> {
+    pub(crate) fn new(credentials: Credentials) -> Option<Self> {
         (!matches!(credentials, Credentials::None)).then_some(Self(credentials))
     }
 
     /// The credentials.
-    pub fn get(&self) -> &Credentials {
+    pub(crate) fn get(&self) -> &Credentials {
         &self.0
     }
 }
@@ -104,7 +104,7 @@ impl Default for VerifyTarget {
 impl VerifyTarget {
     /// The deployment's URL; `None` for the embedded emulator, whose URL is
     /// known once it listens.
-    pub fn url(&self) -> Option<&Url> {
+    pub(crate) fn url(&self) -> Option<&Url> {
         match self {
             VerifyTarget::Embedded { .. } => None,
             VerifyTarget::StateUrl { url, .. }
@@ -114,7 +114,7 @@ impl VerifyTarget {
     }
 
     /// Teaches `redactor` every secret of the target.
-    pub fn register_secrets(&self, redactor: &Redactor) {
+    pub(crate) fn register_secrets(&self, redactor: &Redactor) {
         let credentials = match self {
             VerifyTarget::Embedded { token, .. } => {
                 if let Some(token) = token {
