@@ -1050,3 +1050,115 @@ impl CheckSpecArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
+
+    fn tenant(url: Option<&str>, token: bool, client: bool, org: bool) -> CheckedTenant {
+        CheckedTenant {
+            url: url.map(|u| Url::parse(u).unwrap()),
+            token: token.then(|| BearerToken::from("a-token-of-the-run")),
+            client: client.then(|| ClientCredentials {
+                id: "app".into(),
+                secret: SecretString::from("a-client-secret"),
+                scopes: "PM.User".into(),
+            }),
+            identity_url: None,
+            organization_id: org.then(|| ORG.parse().unwrap()),
+            connection: Connection::default(),
+        }
+    }
+
+    fn flags(state_url: bool, test_user: bool) -> TargetFlags {
+        TargetFlags {
+            state_url: state_url
+                .then(|| Url::parse("http://127.0.0.1:9/_pact/provider-states").unwrap()),
+            teardown: false,
+            test_user: test_user.then(|| TestUser {
+                id: UserId::random(),
+                password: Password::from("Existing-passw0rd"),
+            }),
+            allow_lockout_risk: false,
+            policy: verify::strong_policy(),
+        }
+    }
+
+    const URL: Option<&str> = Some("https://cloud.example/org/tenant/");
+
+    #[test]
+    fn each_kind_of_target_comes_from_its_flags() {
+        let target = |t: CheckedTenant, f: TargetFlags| f.target(&t).unwrap();
+        assert!(matches!(
+            target(tenant(None, true, false, true), flags(false, false)),
+            VerifyTarget::Embedded { token: Some(_), .. }
+        ));
+        assert!(matches!(
+            target(tenant(URL, false, false, false), flags(true, false)),
+            VerifyTarget::StateUrl {
+                credentials: Credentials::None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            target(tenant(URL, true, false, true), flags(false, false)),
+            VerifyTarget::Throwaway { .. }
+        ));
+        let existing = target(tenant(URL, false, true, false), flags(false, true));
+        let VerifyTarget::ExistingUser { credentials, .. } = existing else {
+            panic!("not an existing user: {existing:?}");
+        };
+        // Client credentials go to the host's identity root.
+        let Credentials::Client { token_url, .. } = credentials.get() else {
+            panic!("not client credentials");
+        };
+        assert_eq!(
+            token_url.as_str(),
+            "https://cloud.example/identity_/connect/token"
+        );
+    }
+
+    #[test]
+    fn a_combination_that_fits_no_target_is_refused_naming_the_flags() {
+        let error = |t: CheckedTenant, f: TargetFlags| f.target(&t).unwrap_err().to_string();
+        let cases = [
+            (
+                tenant(None, false, true, false),
+                flags(false, false),
+                "need `--base-url`",
+            ),
+            (
+                tenant(None, false, false, false),
+                flags(true, false),
+                "need `--base-url`",
+            ),
+            (
+                tenant(None, false, false, false),
+                flags(false, true),
+                "need `--base-url`",
+            ),
+            (
+                tenant(URL, true, true, true),
+                flags(false, false),
+                "not both",
+            ),
+            (
+                tenant(URL, false, false, true),
+                flags(false, false),
+                "needs credentials",
+            ),
+            (
+                tenant(URL, true, false, false),
+                flags(false, false),
+                "`--organization-id`",
+            ),
+        ];
+        for (t, f, says) in cases {
+            let message = error(t, f);
+            assert!(message.contains(says), "expected `{says}`: {message}");
+            assert!(!message.contains("a-client-secret"), "{message}");
+        }
+    }
+}
