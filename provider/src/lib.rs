@@ -2,46 +2,67 @@
 //! change-password contract recorded in `pacts/`, and emulates that API.
 //!
 //! # Layout
-//! - [`cli`]: the command line, parsed into plain settings.
-//! - [`verify`]: replays pacts against a target and reports a verdict.
-//! - [`spec`]: checks pacts against the API's OpenAPI document (`check-spec`).
+//! Arrows point down only: a module uses modules of the layers below it,
+//! never above (`provider/tests/provider/layers.rs` checks it).
+//!
+//! The command line
+//! - [`cli`]: clap's flags, turned into typed settings for each command
+//!   (a verify target cannot be an invalid combination of flags).
+//!
+//! Commands
+//! - [`verify`]: pact sources → typed target → provider states → replay →
+//!   teardown → reports → verdict; also [`verify::cleanup`].
+//! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url` (through
+//!   [`verify`]), `can-i-deploy`, `record-deployment`.
+//! - [`spec`]: checks pacts against the API's OpenAPI document
+//!   (`check-spec`).
+//! - `serve`: the emulator on a socket until a signal.
+//!
+//! Target set-up and inputs
 //! - [`states`]: provider-state executors (embedded emulator, state URL,
 //!   a real tenant with throwaway users or an existing user).
 //! - [`tenant`]: a real tenant's Identity API around the contract: tokens,
 //!   users, retries.
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
-//! - [`logging`]: logs scrubbed of secrets.
+//! - [`sources`]: the pact files: `--pacts`, `pacts/`, or the built-in
+//!   contract.
+//!
+//! Shared leaves
+//! - [`redact`]: the run's secrets, scrubbed from text in every form.
 //! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
-//! - [`redact`]: the run's secrets, scrubbed from text in every form.
-//! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
-//!   `can-i-deploy`, `record-deployment`.
-//! - [`run`]: runs a parsed command and returns its exit code.
+//! - [`logging`]: logs and panics scrubbed of secrets.
+//! - `signal`: the production shutdown signal.
+//! - the exit codes: [`EXIT_OK`], [`EXIT_BROKEN`], [`EXIT_UNCHECKED`].
+//!
+//! [`run`] dispatches a parsed command and returns its exit code.
+
+pub mod cli;
 
 pub mod broker;
-pub mod cli;
+mod serve;
+pub mod spec;
+pub mod verify;
+
 pub mod emulator;
+pub mod sources;
+pub mod states;
+pub mod tenant;
+
+mod exit;
 pub mod http;
 pub mod logging;
 pub mod redact;
-pub mod spec;
-pub mod states;
-pub mod tenant;
-pub mod verify;
+mod signal;
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 use anyhow::Context;
 
-use cli::{Command, ServeArgs};
-
-/// Exit code: success, or the contract holds.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the contract does not hold.
-pub const EXIT_BROKEN: u8 = 1;
-/// Exit code: could not check (configuration, network, auth).
-pub const EXIT_UNCHECKED: u8 = 2;
+use cli::Command;
+pub use exit::{EXIT_BROKEN, EXIT_OK, EXIT_UNCHECKED};
+use redact::Redactor;
 
 /// Runs `command` on a new multi-threaded runtime and returns the process
 /// exit code, as [`run`] does. A plain function, so that the whole async
@@ -49,7 +70,7 @@ pub const EXIT_UNCHECKED: u8 = 2;
 /// `main.rs` made the binary instantiate all of it again (release builds
 /// share no generic instantiations between crates), which took as long as
 /// compiling the library itself.
-pub fn run_blocking(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
+pub fn run_blocking(command: Command, redactor: Redactor) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,38 +80,43 @@ pub fn run_blocking(command: Command, redactor: verify::redact::Redactor) -> any
 
 /// Runs `command` and returns the process exit code. Errors are for the
 /// caller to print (through `redactor`); they all mean exit 2.
-pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
+pub async fn run(command: Command, redactor: Redactor) -> anyhow::Result<u8> {
     match command {
         Command::Verify(args) => {
             let from_broker = args.broker.settings()?;
-            let mut settings = args.into_settings(redactor)?;
+            let (mut settings, hooks) = args.into_settings(redactor)?;
             let mut out = std::io::stdout();
             let mut err = std::io::stderr();
             if std::io::IsTerminal::is_terminal(&err) {
                 settings.progress = verify::progress::ProgressStyle::Terminal;
             }
+            let shutdown = signal::shutdown();
             let report = match &from_broker {
                 Some(broker) => {
-                    broker::verification::run(
-                        &settings,
-                        broker,
-                        &mut out,
-                        &mut err,
-                        shutdown_signal(),
-                    )
-                    .await?
+                    let (out, err) = (&mut out, &mut err);
+                    broker::verification::run(&settings, hooks, broker, out, err, shutdown).await?
                 }
-                None => verify::run(&settings, &mut out, &mut err, shutdown_signal()).await?,
+                None => verify::run(&settings, hooks, &mut out, &mut err, shutdown).await?,
             };
             let _ = out.flush();
             Ok(report.verdict().exit_code())
         }
-        Command::Cleanup(args) => cleanup(*args, redactor).await,
-        Command::Serve(args) => serve(*args).await.map(|()| EXIT_OK),
-        Command::Publish(args) => broker::commands::publish(*args, &redactor).await,
-        Command::CanIDeploy(args) => broker::commands::can_i_deploy(*args, &redactor).await,
+        Command::Cleanup(args) => verify::cleanup::run(args.into_settings(redactor)?).await,
+        Command::Serve(args) => {
+            let (config, port) = args.emulator_config()?;
+            let addr = SocketAddr::new(args.host, port);
+            serve::run(config, addr, signal::shutdown()).await?;
+            Ok(EXIT_OK)
+        }
+        Command::Publish(args) => {
+            let settings = args.into_settings(&broker::commands::build_info())?;
+            broker::commands::publish(settings, &redactor).await
+        }
+        Command::CanIDeploy(args) => {
+            broker::commands::can_i_deploy(args.into_settings()?, &redactor).await
+        }
         Command::RecordDeployment(args) => {
-            broker::commands::record_deployment(*args, &redactor).await
+            broker::commands::record_deployment(args.into_settings()?, &redactor).await
         }
         Command::Pacts(args) => built_in_pacts(&args),
         Command::CheckSpec(args) => {
@@ -105,7 +131,7 @@ pub async fn run(command: Command, redactor: verify::redact::Redactor) -> anyhow
 
 /// `orchestrator-pact pacts`: lists the built-in contract, or writes it out.
 fn built_in_pacts(args: &cli::PactsArgs) -> anyhow::Result<u8> {
-    let pacts = verify::sources::built_in_parsed()?;
+    let pacts = sources::built_in_parsed()?;
     match &args.out {
         None => {
             for (pact, _) in &pacts {
@@ -113,203 +139,10 @@ fn built_in_pacts(args: &cli::PactsArgs) -> anyhow::Result<u8> {
             }
         }
         Some(dir) => {
-            for path in verify::sources::write_built_in(dir)? {
+            for path in sources::write_built_in(dir)? {
                 println!("wrote {}", path.display());
             }
         }
     }
     Ok(EXIT_OK)
-}
-
-async fn cleanup(args: cli::CleanupArgs, redactor: verify::redact::Redactor) -> anyhow::Result<u8> {
-    let mut settings = verify::VerifySettings {
-        redactor: redactor.clone(),
-        ..verify::VerifySettings::default()
-    };
-    args.tenant.apply(&mut settings)?;
-    let test_user = args.test_user()?;
-    if let Some(user) = &test_user {
-        redactor.add(user.password.secret());
-    }
-    let verify::Target::Url(url) = &settings.target else {
-        anyhow::bail!(
-            "`cleanup` needs the tenant: `--base-url` (or UIPATH_URI, UIPATH_ORGANIZATION, UIPATH_TENANT)"
-        );
-    };
-    if settings.organization_id.is_none() && test_user.is_none() {
-        anyhow::bail!(
-            "`cleanup` needs the organization id users were created in: `--organization-id` (UIPATH_ORGANIZATION_ID); or, to set an existing user's password back, `--test-user-id` and `--test-user-password`"
-        );
-    }
-    let tenant = verify::connect_tenant(&settings, url).await?;
-    let mut failed = 0usize;
-    if let Some(user) = &test_user {
-        if args.dry_run {
-            println!("would set the password of {} back", user.id);
-        } else {
-            match tenant.set_password(&user.id, &user.password).await {
-                Ok(()) => println!("set the password of {} back", user.id),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!(
-                        "error: could not set the password of {} back: {}",
-                        user.id,
-                        redactor.scrub(&e.to_string())
-                    );
-                }
-            }
-        }
-        if settings.organization_id.is_none() {
-            return Ok(if failed == 0 { EXIT_OK } else { EXIT_UNCHECKED });
-        }
-    }
-    let listing = tenant
-        .users_with_prefix(&args.prefix, &mut |p| {
-            eprintln!(
-                "listing users: page {}, {} listed of {} the tenant counts, {} to remove",
-                p.pages, p.listed, p.total, p.matching
-            );
-        })
-        .await?;
-    if let Some(why) = &listing.incomplete {
-        eprintln!(
-            "warning: the listing stopped early: {why}. The users found are handled; run `cleanup` again for the rest"
-        );
-    }
-    let found = listing.users;
-    let incomplete = listing.incomplete.is_some();
-    if found.is_empty() {
-        println!(
-            "no users whose name starts with `{}`: nothing to remove",
-            args.prefix
-        );
-        return Ok(if failed == 0 && !incomplete {
-            EXIT_OK
-        } else {
-            EXIT_UNCHECKED
-        });
-    }
-    let mut removed = 0usize;
-    for user in &found {
-        let id = uipath_identity_client::UserId::from(user.id);
-        let name = user.user_name.clone().unwrap_or_default();
-        if args.dry_run {
-            println!("would remove {id} ({name})");
-            continue;
-        }
-        match tenant.delete_user(&id).await {
-            Ok(_) => {
-                removed += 1;
-                println!("removed {id} ({name})");
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!(
-                    "could not remove {id} ({name}): {}",
-                    redactor.scrub(&e.to_string())
-                );
-            }
-        }
-    }
-    if args.dry_run {
-        println!(
-            "{} user(s) would be removed (dry run: nothing was)",
-            found.len()
-        );
-        return Ok(if incomplete { EXIT_UNCHECKED } else { EXIT_OK });
-    }
-    println!(
-        "{removed} user(s) removed, {} could not be",
-        found.len() - removed
-    );
-    Ok(if failed == 0 && !incomplete {
-        EXIT_OK
-    } else {
-        EXIT_UNCHECKED
-    })
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (config, port) = args.emulator_config()?;
-    let addr = SocketAddr::new(args.host, port);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("could not listen on {addr}: pick another `--port`, or 0 for any free port")
-    })?;
-    let bound = listener.local_addr()?;
-    // The URL alone on stdout's first line, for scripts; the rest on stderr.
-    println!("http://{bound}");
-    let _ = std::io::stdout().flush();
-    eprintln!(
-        "Identity emulator: {}; organization {}; provider states at http://{bound}{}{}; Ctrl-C stops it",
-        if config.is_open() {
-            "any bearer token accepted".to_owned()
-        } else {
-            format!(
-                "{} static token(s), {} client(s) at http://{bound}/identity_/connect/token",
-                config.tokens.len(),
-                config.clients.len()
-            )
-        },
-        config.first_organization(),
-        emulator::PROVIDER_STATES_PATH,
-        if config.admin {
-            "; admin endpoints at /_admin/"
-        } else {
-            ""
-        },
-    );
-    if let Some(d) = config.deviation {
-        eprintln!("warning: deviating from the contract on purpose: {d:?}");
-    }
-    let emulator = emulator::Emulator::new(config);
-    emulator::serve(listener, emulator, shutdown_signal())
-        .await
-        .context("the emulator stopped")
-}
-
-/// Completes on Ctrl-C, SIGTERM (Unix) or Ctrl-Break (Windows). On Unix the
-/// handlers are installed when this is called, not when the future is first
-/// polled: a signal that comes before the first poll (the pact library can
-/// hold the thread) is kept for it, instead of the default action killing
-/// the process before it cleans up the tenant.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{Signal, SignalKind, signal};
-        let term = signal(SignalKind::terminate()).ok();
-        let interrupt = signal(SignalKind::interrupt()).ok();
-        async fn received(signal: Option<Signal>) {
-            match signal {
-                Some(mut s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        }
-        async move {
-            tokio::select! {
-                () = received(term) => {},
-                () = received(interrupt) => {},
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        // A Windows build agent cancelling a job sends Ctrl-Break.
-        #[cfg(windows)]
-        let term = async {
-            match tokio::signal::windows::ctrl_break() {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(windows))]
-        let term = std::future::pending::<()>();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            () = term => {},
-        }
-    }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::verify::redact::Redactor;
+use crate::redact::Redactor;
 
 /// Whether logs on stderr get ANSI colours: only on a terminal, and not
 /// when `NO_COLOR` is set to anything but the empty string

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use orchestrator_pact::cli::{Cli, masked_argument_error, url_secrets};
 use orchestrator_pact::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
-use orchestrator_pact::verify::redact::Redactor;
+use orchestrator_pact::redact::Redactor;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {

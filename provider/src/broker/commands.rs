@@ -1,12 +1,15 @@
-//! The broker commands at the binary's edge: flags → settings → run → exit
-//! code. The only place here that reads the process environment (for the CI
+//! The broker commands at the binary's edge: settings → run → exit code.
+//! The only place here that reads the process environment (for the CI
 //! system's variables) and runs `git`.
 
 use std::io::Write;
 
-use super::args::{CanIDeployArgs, PublishArgs, RecordDeploymentArgs};
+use super::ci_env::BuildInfo;
+use super::deployments::RecordDeploymentSettings;
+use super::matrix::CanIDeploySettings;
+use super::publish::PublishSettings;
 use super::{ci_env, deployments, matrix, publish};
-use crate::EXIT_OK;
+use crate::exit::EXIT_OK;
 use crate::logging::ScrubbingLines;
 use crate::redact::Redactor;
 
@@ -24,14 +27,19 @@ fn scrubbed_output(
     )
 }
 
-/// `orchestrator-pact publish`.
-pub async fn publish(args: PublishArgs, redactor: &Redactor) -> anyhow::Result<u8> {
+/// What the build says about the consumer version: the CI system's
+/// variables, else `git`. Names the CI system on stderr when there is one.
+pub(crate) fn build_info() -> BuildInfo {
     let env: ci_env::Env = std::env::vars().collect();
     let build = ci_env::build_info(&env, &ci_env::run_git);
-    if let Some(ci) = build.ci {
+    if let Some(ci) = &build.ci {
         eprintln!("running in {ci}: the commit, branch and build URL come from its variables");
     }
-    let settings = args.into_settings(&build)?;
+    build
+}
+
+/// `orchestrator-pact publish`.
+pub async fn publish(settings: PublishSettings, redactor: &Redactor) -> anyhow::Result<u8> {
     if let Some(auth) = &settings.broker.auth {
         auth.register(redactor);
     }
@@ -42,8 +50,7 @@ pub async fn publish(args: PublishArgs, redactor: &Redactor) -> anyhow::Result<u
 }
 
 /// `orchestrator-pact can-i-deploy`: 0 deployable, 1 not.
-pub async fn can_i_deploy(args: CanIDeployArgs, redactor: &Redactor) -> anyhow::Result<u8> {
-    let settings = args.into_settings()?;
+pub async fn can_i_deploy(settings: CanIDeploySettings, redactor: &Redactor) -> anyhow::Result<u8> {
     if let Some(auth) = &settings.broker.auth {
         auth.register(redactor);
     }
@@ -55,10 +62,9 @@ pub async fn can_i_deploy(args: CanIDeployArgs, redactor: &Redactor) -> anyhow::
 
 /// `orchestrator-pact record-deployment`.
 pub async fn record_deployment(
-    args: RecordDeploymentArgs,
+    settings: RecordDeploymentSettings,
     redactor: &Redactor,
 ) -> anyhow::Result<u8> {
-    let settings = args.into_settings()?;
     if let Some(auth) = &settings.broker.auth {
         auth.register(redactor);
     }

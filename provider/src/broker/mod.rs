@@ -19,9 +19,9 @@
 //! - [`deployments`]: the `record-deployment` command.
 //! - [`ci_env`]: commit, branch and build URL from the CI system or git.
 //! - [`notices`]: the broker's explanations, printed as they come.
-//! - [`args`]: the commands' flags; [`commands`]: the binary's edge.
+//! - [`commands`]: each command's run from its settings to an exit code
+//!   (the flags are parsed in [`crate::cli::broker`]).
 
-pub mod args;
 pub mod ci_env;
 pub mod client;
 pub mod commands;

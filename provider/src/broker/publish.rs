@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::client::{BrokerClient, BrokerConfig, BrokerError};
 use super::notices::{self, Notice};
-use crate::verify::sources::{self, SourceError};
+use crate::sources::{self, SourceError};
 
 /// What `publish` needs, parsed and checked.
 #[derive(Clone, Debug)]

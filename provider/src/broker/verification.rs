@@ -17,9 +17,10 @@ use url::Url;
 use super::client::{BrokerClient, BrokerConfig, BrokerError};
 use super::hal;
 use super::notices::{self, Notice};
-use crate::verify::redact::Redactor;
+use crate::redact::Redactor;
+use crate::sources::PactBatch;
 use crate::verify::report::{Report, Status, Verdict};
-use crate::verify::{self, PactBatch, VerifyError, VerifySettings};
+use crate::verify::{self, TestHooks, VerifyError, VerifySettings};
 
 /// Where the pacts come from and what becomes of the results.
 #[derive(Clone, Debug)]
@@ -378,6 +379,7 @@ pub async fn record_provider_branch(
 /// publishes the results if asked to.
 pub async fn run(
     settings: &VerifySettings,
+    hooks: TestHooks,
     broker: &BrokerVerifySettings,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
@@ -387,36 +389,13 @@ pub async fn run(
     if let Some(auth) = &broker.broker.auth {
         auth.register(&redactor);
     }
-    let fetch_error = |e: BrokerError, redactor: &Redactor| {
-        BrokerVerifyError::Fetch(redactor.scrub(&e.to_string()))
-    };
     // One cap for the run: `--max-body-size` bounds the broker's answers too.
     let client = BrokerClient::new(&BrokerConfig {
-        max_body: settings.max_body,
+        max_body: settings.connection.max_body,
         ..broker.broker.clone()
     })
     .map_err(|e| fetch_error(e, &redactor))?;
-    let pacts = match &broker.webhook_callback_url {
-        Some(url) => {
-            let url = client
-                .resolve(url.as_str())
-                .map_err(|e| fetch_error(e, &redactor))?;
-            vec![
-                fetch_pact(&client, url)
-                    .await
-                    .map_err(|e| fetch_error(e, &redactor))?,
-            ]
-        }
-        None => fetch_pacts(&client, broker)
-            .await
-            .map_err(|e| fetch_error(e, &redactor))?,
-    };
-    if pacts.is_empty() {
-        return Err(BrokerVerifyError::NoPacts {
-            provider: broker.provider.clone(),
-            selectors: Value::from(broker.selectors.clone()).to_string(),
-        });
-    }
+    let pacts = fetch_selected(&client, broker, &redactor).await?;
     let _ = writeln!(
         progress,
         "the Pact Broker at {} selected {} pact(s) for {}",
@@ -434,8 +413,79 @@ pub async fn run(
             interactions: p.interactions,
         })
         .collect();
-    let (reports, redactor) = verify::verify_batches(settings, batches, progress, shutdown).await?;
+    let (reports, redactor) =
+        verify::verify_batches(settings, hooks, batches, progress, shutdown).await?;
+    let (merged, verified) = print_reports(settings, &pacts, reports, &redactor, out);
+    verify::write_reports(settings, &merged, &redactor)?;
 
+    if broker.publish {
+        let version = broker
+            .provider_version
+            .as_deref()
+            .ok_or_else(|| VerifyError::Flags("`--publish` needs `--provider-version`".into()))?;
+        publish_all(&client, broker, version, &pacts, &verified, &redactor, out).await?;
+    } else {
+        for (pact, report) in pacts.iter().zip(&verified) {
+            if let Some(success) = outcome(report) {
+                notices::print(
+                    out,
+                    pact.notices
+                        .iter()
+                        .filter(|n| n.is_after_verification(success, false)),
+                    "  ",
+                );
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// A broker error while fetching, scrubbed of the run's secrets.
+fn fetch_error(e: BrokerError, redactor: &Redactor) -> BrokerVerifyError {
+    BrokerVerifyError::Fetch(redactor.scrub(&e.to_string()))
+}
+
+/// The pacts to verify: the one of the webhook's URL, else those the
+/// broker selects; an error when there are none.
+async fn fetch_selected(
+    client: &BrokerClient,
+    broker: &BrokerVerifySettings,
+    redactor: &Redactor,
+) -> Result<Vec<BrokerPact>, BrokerVerifyError> {
+    let pacts = match &broker.webhook_callback_url {
+        Some(url) => {
+            let url = client
+                .resolve(url.as_str())
+                .map_err(|e| fetch_error(e, redactor))?;
+            vec![
+                fetch_pact(client, url)
+                    .await
+                    .map_err(|e| fetch_error(e, redactor))?,
+            ]
+        }
+        None => fetch_pacts(client, broker)
+            .await
+            .map_err(|e| fetch_error(e, redactor))?,
+    };
+    if pacts.is_empty() {
+        return Err(BrokerVerifyError::NoPacts {
+            provider: broker.provider.clone(),
+            selectors: Value::from(broker.selectors.clone()).to_string(),
+        });
+    }
+    Ok(pacts)
+}
+
+/// Prints each pact's heading, notices and report; gives the reports
+/// merged into one (for the report files and the exit code) and each
+/// pact's own, pending status applied.
+fn print_reports(
+    settings: &VerifySettings,
+    pacts: &[BrokerPact],
+    reports: Vec<Report>,
+    redactor: &Redactor,
+    out: &mut (dyn Write + Send),
+) -> (Report, Vec<Report>) {
     let mut merged = Report::default();
     let mut verified = Vec::with_capacity(pacts.len());
     for (i, (pact, mut report)) in pacts.iter().zip(reports).enumerate() {
@@ -461,7 +511,7 @@ pub async fn run(
             pact.notices.iter().filter(|n| n.is_before_verification()),
             "  ",
         );
-        verify::print_console(settings, &report, &redactor, out);
+        verify::print_console(settings, &report, redactor, out);
         merged.target = report.target.clone();
         merged.outcomes.extend(report.outcomes.iter().cloned());
         merged
@@ -478,28 +528,7 @@ pub async fn run(
     if pacts.len() > 1 {
         let _ = writeln!(out, "\n{}", summary(pacts.len(), &merged));
     }
-    verify::write_reports(settings, &merged, &redactor)?;
-
-    if broker.publish {
-        let version = broker
-            .provider_version
-            .as_deref()
-            .ok_or_else(|| VerifyError::Flags("`--publish` needs `--provider-version`".into()))?;
-        publish_all(&client, broker, version, &pacts, &verified, &redactor, out).await?;
-    } else {
-        for (pact, report) in pacts.iter().zip(&verified) {
-            if let Some(success) = outcome(report) {
-                notices::print(
-                    out,
-                    pact.notices
-                        .iter()
-                        .filter(|n| n.is_after_verification(success, false)),
-                    "  ",
-                );
-            }
-        }
-    }
-    Ok(merged)
+    (merged, verified)
 }
 
 async fn publish_all(

@@ -561,6 +561,54 @@ impl<'a> Reader<'a> {
         global_security: Option<&'a Value>,
         at: &str,
     ) -> Result<Operation, SpecError> {
+        let (parameters, mut request_body) = self.parameters(op, shared, at)?;
+        if self.dialect != Dialect::Swagger2
+            && let Some(body) = op.get("requestBody")
+        {
+            let body = self.deref(body, at)?;
+            request_body = Some(RequestBody {
+                required: body
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                media: self.content(body.get("content")),
+            });
+        }
+        let responses = self.responses(op, at)?;
+        let security = match op.get("security").or(global_security) {
+            Some(Value::Array(alternatives)) => alternatives
+                .iter()
+                .map(|alt| match alt {
+                    Value::Object(schemes) => schemes.keys().cloned().collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Operation {
+            template: template.to_owned(),
+            path: format!("{offset}{template}"),
+            method: method.to_ascii_uppercase(),
+            operation_id: op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            parameters,
+            request_body,
+            responses,
+            security,
+        })
+    }
+
+    /// The parameters of an operation, its path's (`shared`) overridden by
+    /// its own; and, in Swagger 2.0, the request body a `body` or
+    /// `formData` parameter describes.
+    fn parameters(
+        &self,
+        op: &'a Value,
+        shared: Option<&'a Value>,
+        at: &str,
+    ) -> Result<(Vec<Parameter>, Option<RequestBody>), SpecError> {
         let mut parameters: Vec<Parameter> = Vec::new();
         let mut request_body = None;
         let lists = [shared, op.get("parameters")];
@@ -628,18 +676,11 @@ impl<'a> Reader<'a> {
                 });
             }
         }
-        if self.dialect != Dialect::Swagger2
-            && let Some(body) = op.get("requestBody")
-        {
-            let body = self.deref(body, at)?;
-            request_body = Some(RequestBody {
-                required: body
-                    .get("required")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                media: self.content(body.get("content")),
-            });
-        }
+        Ok((parameters, request_body))
+    }
+
+    /// The responses of an operation: each status with its media types.
+    fn responses(&self, op: &'a Value, at: &str) -> Result<Vec<(String, Vec<Media>)>, SpecError> {
         let mut responses = Vec::new();
         if let Some(Value::Object(map)) = op.get("responses") {
             for (status, response) in map {
@@ -666,29 +707,7 @@ impl<'a> Reader<'a> {
         } else {
             return Err(self.bad(at, "it has no `responses`"));
         }
-        let security = match op.get("security").or(global_security) {
-            Some(Value::Array(alternatives)) => alternatives
-                .iter()
-                .map(|alt| match alt {
-                    Value::Object(schemes) => schemes.keys().cloned().collect(),
-                    _ => Vec::new(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(Operation {
-            template: template.to_owned(),
-            path: format!("{offset}{template}"),
-            method: method.to_ascii_uppercase(),
-            operation_id: op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            parameters,
-            request_body,
-            responses,
-            security,
-        })
+        Ok(responses)
     }
 
     fn content(&self, content: Option<&Value>) -> Vec<Media> {

@@ -3,7 +3,7 @@
 //! credentials ("bi-directional" contract testing).
 //!
 //! The path of one run: divergence list ([`divergences`]) → pact files
-//! ([`crate::verify::sources`], [`pact`]) → the document, from a file or a
+//! ([`crate::sources`], [`pact`]) → the document, from a file or a
 //! URL ([`document`]) → per interaction, the checks ([`check`]) with the
 //! schema validator ([`schema`]) and the matcher widening ([`matchers`]) →
 //! findings split into errors and warnings → [`report::Report`].
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use uipath_identity_client::IdentityPrefix;
 
-use crate::verify::sources::{self, SourceError};
+use crate::sources::{self, SourceError};
 use divergences::Divergences;
 pub use document::SpecSource;
 use report::{InteractionReport, PactReport, Report, Warning};

@@ -2,7 +2,7 @@
 //! few things the spec check looks at: method, path, query, headers, bodies,
 //! status and body matching rules.
 
-use crate::verify::sources::PactFile;
+use crate::sources::PactFile;
 
 use serde_json::Value;
 
@@ -109,7 +109,7 @@ pub struct Interaction {
 }
 
 /// The HTTP interactions of a pact file, from its JSON as
-/// [`crate::verify::sources::discover_parsed`] read it.
+/// [`crate::sources::discover_parsed`] read it.
 pub fn interactions(file: &PactFile, json: &Value) -> Result<PactInteractions, SpecError> {
     let bad = |reason: String| SpecError::Pact {
         path: file.path.clone(),

@@ -108,9 +108,9 @@ impl Report {
     /// The process exit code: 0 compatible, 1 incompatible.
     pub fn exit_code(&self) -> u8 {
         if self.compatible() {
-            crate::EXIT_OK
+            crate::exit::EXIT_OK
         } else {
-            crate::EXIT_BROKEN
+            crate::exit::EXIT_BROKEN
         }
     }
 

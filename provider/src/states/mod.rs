@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::emulator::{Emulator, states};
 use crate::http::{self, BodyError};
-use crate::verify::redact::Redactor;
+use crate::redact::Redactor;
 
 pub mod tenant;
 

@@ -27,8 +27,8 @@ use uipath_identity_client::{NewUser, Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
+use crate::redact::Redactor;
 use crate::tenant::{Tenant, TenantError, USER_PREFIX};
-use crate::verify::redact::Redactor;
 
 /// Something to undo on the tenant.
 #[derive(Clone, Debug)]

@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub use retry::RetryPolicy;
 pub use token::{Credentials, TokenSource};
 
-use crate::verify::redact::Redactor;
+use crate::redact::Redactor;
 
 /// The fixed start of every throwaway user's name, so that leftovers can be
 /// found: `orchestrator-pact-{run id}-{n}`.

@@ -9,7 +9,7 @@ use uipath_identity_client::{BearerToken, IssuedToken, SecretString};
 use url::Url;
 
 use super::{RetryPolicy, TenantError};
-use crate::verify::redact::Redactor;
+use crate::redact::Redactor;
 
 /// The credentials a run was given.
 #[derive(Clone, Debug)]

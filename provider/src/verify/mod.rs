@@ -1,21 +1,19 @@
 //! `orchestrator-pact verify`: replays pact files against a deployment.
 //!
-//! The path of one run: pact sources → target (embedded emulator or URL) →
+//! The path of one run ([`verify_batches`]): pact sources → the
+//! [`VerifyTarget`] (built from the flags by `crate::cli`) set up, with its
 //! state executor → request filter (credentials) → [`replay`] (one HTTP
-//! client per run; through the bounded [`relay::Relay`] for a URL) → report
-//! (console, JUnit, JSON, all through the [`redact::Redactor`]) →
-//! [`report::Verdict`].
+//! client per run; through the bounded [`relay::Relay`] for a URL) →
+//! clean-up of the tenant → report (console, JUnit, JSON, all through the
+//! [`crate::redact::Redactor`]) → [`report::Verdict`].
 
 pub mod auth;
+pub mod cleanup;
 pub mod progress;
 pub mod quiet;
-/// The redactor lives in the shared leaf [`crate::redact`]; re-exported here
-/// so that `verify::redact::Redactor` keeps working.
-pub use crate::redact;
 pub mod relay;
 pub mod replay;
 pub mod report;
-pub mod sources;
 pub mod target;
 
 use std::io::Write;
@@ -27,85 +25,58 @@ use uipath_identity_client::client::error_chain;
 
 use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
-use uipath_identity_client::{
-    BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
-};
+use uipath_identity_client::{BaseUrl, BearerToken, IdentityClient, IdentityPrefix, UserId};
 use url::Url;
 use uuid::Uuid;
 
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
-use crate::emulator::{self, EmulatorConfig};
+use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::http;
+use crate::redact::Redactor;
+use crate::sources::{self, PactBatch, PactFile, SourceError};
 use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
 use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
-use redact::Redactor;
 use report::Report;
-pub use sources::PactBatch;
-use sources::{PactFile, SourceError};
-pub use target::Target;
+pub use target::{TenantCredentials, TestUser, VerifyTarget};
 
 /// How long the clean-up after a signal waits for the tenant's answers
 /// (each call's retries included) before it reports what is left.
 pub const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
 
-/// An External Application's client credentials.
+/// How every request of a run reaches the target, the token endpoint and
+/// the state URL.
 #[derive(Clone, Debug)]
-pub struct ClientCredentials {
-    /// The App ID.
-    pub id: String,
-    /// The App secret.
-    pub secret: SecretString,
-    /// The scopes to ask for, space-separated.
-    pub scopes: String,
-}
-
-/// An existing user to verify with, instead of throwaway users.
-#[derive(Clone, Debug)]
-pub struct TestUser {
-    /// Its id.
-    pub id: UserId,
-    /// Its current password, restored after the run.
-    pub password: Password,
-}
-
-/// Everything one verification needs, parsed and checked.
-#[derive(Clone, Debug)]
-pub struct VerifySettings {
-    /// Pact files or folders of them; none: `pacts/` in the working
-    /// directory, else the built-in contract.
-    pub pacts: Vec<PathBuf>,
-    /// Where the requests go.
-    pub target: Target,
-    /// A static bearer token (or Personal Access Token).
-    pub token: Option<BearerToken>,
-    /// Client credentials, exchanged for a token at the token endpoint.
-    pub client: Option<ClientCredentials>,
-    /// The identity root the token endpoint lives under (default: the
-    /// target's host with the identity prefix).
-    pub identity_url: Option<Url>,
+pub struct Connection {
     /// `identity_` (Automation Cloud and Suite) or `identity` (standalone).
     pub identity_prefix: IdentityPrefix,
-    /// The organization throwaway users are created in.
-    pub organization_id: Option<Uuid>,
-    /// An existing user to use instead of throwaway users.
-    pub test_user: Option<TestUser>,
-    /// Run the interactions that send a wrong password to an existing user.
-    pub allow_lockout_risk: bool,
-    /// The tenant's password policy, for generating passwords.
-    pub password_policy: PasswordPolicy,
     /// How set-up, teardown and token calls are retried.
     pub retry: RetryPolicy,
-    /// Where to post provider states (Pact's protocol), for a URL target.
-    pub state_change_url: Option<Url>,
-    /// Whether to post teardowns too.
-    pub state_change_teardown: bool,
-    /// Only interactions whose description matches this regex.
-    pub filter_description: Option<String>,
-    /// Only interactions whose provider state matches this regex.
-    pub filter_state: Option<String>,
+    /// Time-out of each request to the provider and to the state URL.
+    pub request_timeout: Duration,
+    /// The largest answer body read from the tenant or the state URL.
+    pub max_body: usize,
+    /// Accept any TLS certificate.
+    pub disable_ssl_verification: bool,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Self {
+            identity_prefix: IdentityPrefix::Cloud,
+            retry: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(30),
+            max_body: http::DEFAULT_MAX_BODY,
+            disable_ssl_verification: false,
+        }
+    }
+}
+
+/// The report files a run writes.
+#[derive(Clone, Debug, Default)]
+pub struct ReportFiles {
     /// Where to write a JUnit report.
     pub junit: Option<PathBuf>,
     /// Where to write a JSON report.
@@ -114,60 +85,40 @@ pub struct VerifySettings {
     pub summary: Option<PathBuf>,
     /// A file to append the Markdown summary to (GitHub's job summary).
     pub append_summary: Option<PathBuf>,
-    /// Time-out of each request to the provider and to the state URL.
-    pub request_timeout: Duration,
-    /// The largest answer body read from the tenant or the state URL.
-    pub max_body: usize,
-    /// Accept any TLS certificate.
-    pub disable_ssl_verification: bool,
+}
+
+/// Everything one verification needs, parsed and checked.
+#[derive(Clone, Debug, Default)]
+pub struct VerifySettings {
+    /// Pact files or folders of them; none: `pacts/` in the working
+    /// directory, else the built-in contract.
+    pub pacts: Vec<PathBuf>,
+    /// What the requests go to and how its provider states are set up.
+    pub target: VerifyTarget,
+    /// How the target is reached.
+    pub connection: Connection,
+    /// Only interactions whose description matches this regex.
+    pub filter_description: Option<String>,
+    /// Only interactions whose provider state matches this regex.
+    pub filter_state: Option<String>,
+    /// The report files to write.
+    pub reports: ReportFiles,
     /// Also print the pact library's own report.
     pub verbose: bool,
     /// How the progress of a long run is shown on stderr.
     pub progress: progress::ProgressStyle,
+    /// Every secret of the run, shared with the log writer.
+    pub redactor: Redactor,
+}
+
+/// What the binary and the tests set differently, apart from the settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TestHooks {
     /// Keep the pact library's `println!` report off stdout (the binary
     /// does; tests running in threads must not).
     pub silence_library_stdout: bool,
-    /// How the embedded emulator behaves.
-    pub emulator: EmulatorConfig,
-    /// Every secret of the run, shared with the log writer.
-    pub redactor: Redactor,
     /// Testing the harness only: panic after this many tenant set-ups.
-    pub test_panic_after_setups: Option<usize>,
-}
-
-impl Default for VerifySettings {
-    fn default() -> Self {
-        Self {
-            pacts: Vec::new(),
-            target: Target::Embedded,
-            token: None,
-            client: None,
-            identity_url: None,
-            identity_prefix: IdentityPrefix::Cloud,
-            organization_id: None,
-            test_user: None,
-            allow_lockout_risk: false,
-            password_policy: strong_policy(),
-            retry: RetryPolicy::default(),
-            state_change_url: None,
-            state_change_teardown: true,
-            filter_description: None,
-            filter_state: None,
-            junit: None,
-            json: None,
-            summary: None,
-            append_summary: None,
-            request_timeout: Duration::from_secs(30),
-            max_body: http::DEFAULT_MAX_BODY,
-            disable_ssl_verification: false,
-            verbose: false,
-            progress: progress::ProgressStyle::default(),
-            silence_library_stdout: false,
-            emulator: EmulatorConfig::default(),
-            redactor: Redactor::default(),
-            test_panic_after_setups: None,
-        }
-    }
+    pub panic_after_setups: Option<usize>,
 }
 
 /// How much longer the pact library waits for an answer than the relay
@@ -265,10 +216,10 @@ fn filter(settings: &VerifySettings) -> Result<FilterInfo, VerifyError> {
 /// An HTTP client for the tenant's set-up calls, with the run's TLS and
 /// time-out settings; it follows no redirect (its requests carry the
 /// client secret, tokens and passwords).
-fn http_client(settings: &VerifySettings) -> Result<reqwest::Client, VerifyError> {
+fn http_client(connection: &Connection) -> Result<reqwest::Client, VerifyError> {
     http::client(http::ClientSettings {
-        timeout: settings.request_timeout,
-        insecure: settings.disable_ssl_verification,
+        timeout: connection.request_timeout,
+        insecure: connection.disable_ssl_verification,
         redirects: http::Redirects::Never,
     })
     .map_err(|e| VerifyError::Library(e.to_string()))
@@ -299,81 +250,58 @@ fn write_report(path: &PathBuf, contents: &str) -> Result<(), VerifyError> {
     })
 }
 
-/// The credentials of a run.
-fn credentials(settings: &VerifySettings, url: &Url) -> Result<Credentials, VerifyError> {
-    match (&settings.token, &settings.client) {
-        (Some(_), Some(_)) => Err(VerifyError::Flags(
-            "give either `--token` (UIPATH_PAT) or `--client-id`/`--client-secret`, not both"
-                .into(),
-        )),
-        (Some(token), None) => Ok(Credentials::Token(token.clone())),
-        (None, Some(client)) => {
-            let root = match &settings.identity_url {
-                Some(u) => u.clone(),
-                None => {
-                    // Automation Cloud and Suite serve the token endpoint at
-                    // the host's root, not below the organization.
-                    let mut root = url.clone();
-                    root.set_path(&format!("/{}/", settings.identity_prefix));
-                    root
-                }
-            };
-            let mut root = root;
-            if !root.path().ends_with('/') {
-                let p = format!("{}/", root.path());
-                root.set_path(&p);
-            }
-            Ok(Credentials::Client {
-                id: client.id.clone(),
-                secret: client.secret.clone(),
-                scopes: client.scopes.clone(),
-                token_url: root.join("connect/token").expect("a fixed path joins"),
-            })
-        }
-        (None, None) => Ok(Credentials::None),
-    }
+/// The tokens of a deployment's requests, from `credentials`.
+fn token_source(
+    connection: &Connection,
+    credentials: &Credentials,
+    http: &reqwest::Client,
+    redactor: &Redactor,
+) -> Arc<TokenSource> {
+    Arc::new(
+        TokenSource::new(
+            credentials.clone(),
+            http.clone(),
+            connection.retry,
+            redactor.clone(),
+        )
+        .with_max_body(connection.max_body),
+    )
 }
 
-/// The tenant at `url` with the credentials of `settings`, its token
-/// fetched (so that refused credentials fail here, exit 2).
-pub async fn connect_tenant(settings: &VerifySettings, url: &Url) -> Result<Tenant, VerifyError> {
-    let http = http_client(settings)?;
-    let credentials = credentials(settings, url)?;
-    if matches!(credentials, Credentials::None) {
-        return Err(VerifyError::Flags(
-            "credentials are needed: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET)".into(),
-        ));
-    }
+/// The tenant at `url` with `credentials`, its token fetched (so that
+/// refused credentials fail here, exit 2).
+pub async fn connect_tenant(
+    connection: &Connection,
+    url: &Url,
+    credentials: &TenantCredentials,
+    organization_id: Option<Uuid>,
+    redactor: &Redactor,
+) -> Result<Tenant, VerifyError> {
+    let http = http_client(connection)?;
     probe(url, &http).await?;
-    let tokens = Arc::new(
-        TokenSource::new(
-            credentials,
-            http.clone(),
-            settings.retry,
-            settings.redactor.clone(),
-        )
-        .with_max_body(settings.max_body),
-    );
-    tenant_at(settings, url, http, tokens).await
+    let tokens = token_source(connection, credentials.get(), &http, redactor);
+    tenant_at(connection, url, organization_id, http, tokens, redactor).await
 }
 
 /// The tenant at `url`, reached with `http` and the tokens of `tokens`
 /// (fetched now, so that refused credentials fail here, exit 2).
 async fn tenant_at(
-    settings: &VerifySettings,
+    connection: &Connection,
     url: &Url,
+    organization_id: Option<Uuid>,
     http: reqwest::Client,
     tokens: Arc<TokenSource>,
+    redactor: &Redactor,
 ) -> Result<Tenant, VerifyError> {
     tokens.refresh_if_needed().await?;
-    let base = BaseUrl::parse(url.as_str(), settings.identity_prefix)
+    let base = BaseUrl::parse(url.as_str(), connection.identity_prefix)
         .map_err(|e| VerifyError::Flags(e.to_string()))?;
     Ok(Tenant::new(
-        IdentityClient::with_http(http, base, None).with_max_body(settings.max_body),
-        settings.organization_id,
+        IdentityClient::with_http(http, base, None).with_max_body(connection.max_body),
+        organization_id,
         tokens,
-        settings.retry,
-        settings.redactor.clone(),
+        connection.retry,
+        redactor.clone(),
     ))
 }
 
@@ -441,6 +369,7 @@ fn without_wrong_password(
 /// before this returns.
 pub async fn run(
     settings: &VerifySettings,
+    hooks: TestHooks,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
     shutdown: impl std::future::Future<Output = ()> + Send,
@@ -455,272 +384,380 @@ pub async fn run(
         );
     }
     let batch = PactBatch::files(&pacts);
-    let (mut reports, redactor) = verify_batches(settings, vec![batch], progress, shutdown).await?;
+    let (mut reports, redactor) =
+        verify_batches(settings, hooks, vec![batch], progress, shutdown).await?;
     let report = reports.pop().unwrap_or_default();
     print_console(settings, &report, &redactor, out);
     write_reports(settings, &report, &redactor)?;
     Ok(report)
 }
 
-/// Sets up the target of `settings` once, verifies each batch against it
-/// with its own call of the pact library, and returns one report per batch
-/// with the run's redactor (`settings.redactor`, which by then knows every
-/// secret of the run). Prints only progress. Stops when `shutdown`
-/// completes; cleans the tenant up in every case.
-pub async fn verify_batches(
+/// A target, set up: where the requests go, what they carry, who sets up
+/// provider states, and what must be stopped or undone after the run.
+struct SetUp {
+    /// The target's URL (the embedded emulator's, once it listens).
+    url: Url,
+    /// The tokens the requests carry.
+    tokens: Option<Arc<TokenSource>>,
+    /// Who sets up provider states.
+    states: StateExecutor,
+    /// The target as the reports name it.
+    name: String,
+    /// The embedded emulator, stopped after the run.
+    embedded: Option<EmulatorHandle>,
+    /// The tenant and the ledger of what to undo on it.
+    tenant: Option<(Arc<Tenant>, Arc<Ledger>)>,
+    /// Interactions left out (lockout risk), by description.
+    skipped: Vec<String>,
+}
+
+/// Starts the embedded emulator, which accepts one token: `token`, or a
+/// random one. The request filter injects it: the same path a live token
+/// takes.
+async fn set_up_embedded(
     settings: &VerifySettings,
-    batches: Vec<PactBatch>,
-    progress: &mut (dyn Write + Send),
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(Vec<Report>, Redactor), VerifyError> {
-    let filter = filter(settings)?;
-    let mut batches = batches;
-    let redactor = settings.redactor.clone();
-    if let Some(token) = &settings.token {
-        redactor.add(token.secret());
-    }
-    if let Some(client) = &settings.client {
-        redactor.add(&client.secret);
-    }
-    if let Some(user) = &settings.test_user {
-        redactor.add(user.password.secret());
-    }
-    let http = http_client(settings)?;
-
-    // The target, its credentials and its provider states.
-    let mut embedded = None;
-    let mut tenant: Option<(Arc<Tenant>, Arc<Ledger>)> = None;
-    let mut skipped = Vec::new();
-    let (url, tokens, states, target_name) = match &settings.target {
-        Target::Embedded => {
-            if settings.state_change_url.is_some()
-                || settings.test_user.is_some()
-                || settings.client.is_some()
-            {
-                return Err(VerifyError::Flags(
-                    "`--state-change-url`, `--test-user-id` and `--client-id` need `--base-url`: the embedded emulator sets up its own users and token".into(),
-                ));
-            }
-            // The embedded emulator accepts one random token, which the
-            // request filter injects: the same path a live token takes.
-            let token = settings.token.clone().unwrap_or_else(|| {
-                BearerToken::new(format!("embedded-{}", Uuid::new_v4().simple()))
-            });
-            let config = EmulatorConfig {
-                tokens: vec![token.clone().into()],
-                ..settings.emulator.clone()
-            };
-            let handle = emulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .await
-                .map_err(VerifyError::Emulator)?;
-            let url = Url::parse(&handle.url()).expect("the emulator's URL parses");
-            let states = StateExecutor::Emulator(handle.emulator.clone());
-            let name = format!("the embedded emulator at {}", handle.url());
-            embedded = Some(handle);
-            let tokens = TokenSource::new(
-                Credentials::Token(token),
-                http.clone(),
-                settings.retry,
-                redactor.clone(),
-            );
-            (url, Some(Arc::new(tokens)), states, name)
-        }
-        Target::Url(url) => {
-            let credentials = credentials(settings, url)?;
-            probe(url, &http).await?;
-            let tokens = Arc::new(
-                TokenSource::new(
-                    credentials.clone(),
-                    http.clone(),
-                    settings.retry,
-                    redactor.clone(),
-                )
-                .with_max_body(settings.max_body),
-            );
-            if let Some(state_url) = &settings.state_change_url {
-                tokens.refresh_if_needed().await?;
-                let states = StateExecutor::http(
-                    crate::states::StateUrl {
-                        url: state_url.clone(),
-                        teardown: settings.state_change_teardown,
-                        retries: 3,
-                        http: http.clone(),
-                        max_body: settings.max_body,
-                    },
-                    redactor.clone(),
-                );
-                (url.clone(), Some(tokens), states, url.to_string())
-            } else {
-                if matches!(credentials, Credentials::None) {
-                    return Err(VerifyError::Flags(format!(
-                        "verifying {url} needs credentials to set up its users: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET); or a `--state-change-url` that sets up provider states"
-                    )));
-                }
-                let mode = match &settings.test_user {
-                    Some(user) => UserMode::Existing {
-                        id: user.id,
-                        password: user.password.clone(),
-                    },
-                    None => {
-                        if settings.organization_id.is_none() {
-                            return Err(VerifyError::Flags(
-                                "throwaway users are created in an organization: pass its id with `--organization-id` (UIPATH_ORGANIZATION_ID), or verify with an existing user (`--test-user-id`, `--test-user-password`)".into(),
-                            ));
-                        }
-                        UserMode::Throwaway {
-                            run_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
-                            created: Default::default(),
-                        }
-                    }
-                };
-                if let UserMode::Existing { .. } = mode
-                    && !settings.allow_lockout_risk
-                {
-                    for batch in &mut batches {
-                        let (sources, left_out) = without_wrong_password(&batch.sources)?;
-                        batch.interactions -= left_out.len();
-                        batch.sources = sources;
-                        skipped.extend(left_out);
-                    }
-                }
-                if let UserMode::Existing { id, .. } = &mode {
-                    let notice = existing_user_notice(id, url);
-                    let _ = writeln!(progress, "{}", redactor.scrub(&notice));
-                }
-                let the_tenant =
-                    Arc::new(tenant_at(settings, url, http.clone(), tokens.clone()).await?);
-                let ledger = Arc::new(Ledger::default());
-                let states = StateExecutor::Tenant(
-                    TenantStates::new(
-                        the_tenant.clone(),
-                        mode,
-                        settings.password_policy.clone(),
-                        redactor.clone(),
-                        ledger.clone(),
-                    )
-                    .panicking_after(settings.test_panic_after_setups)
-                    .with_progress(settings.silence_library_stdout),
-                );
-                tenant = Some((the_tenant, ledger));
-                (url.clone(), Some(tokens), states, url.to_string())
-            }
-        }
+    emulator_config: &EmulatorConfig,
+    token: Option<&BearerToken>,
+    http: &reqwest::Client,
+) -> Result<SetUp, VerifyError> {
+    let token = token
+        .cloned()
+        .unwrap_or_else(|| BearerToken::new(format!("embedded-{}", Uuid::new_v4().simple())));
+    let config = EmulatorConfig {
+        tokens: vec![token.clone().into()],
+        ..emulator_config.clone()
     };
-
-    let interactions: usize = batches.iter().map(|b| b.interactions).sum();
-    let _ = writeln!(
-        progress,
-        "verifying {interactions} interactions from {} pact(s) against {target_name}",
-        batches.iter().map(|b| b.pacts).sum::<usize>(),
+    let handle = emulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .map_err(VerifyError::Emulator)?;
+    let url = Url::parse(&handle.url()).expect("the emulator's URL parses");
+    let states = StateExecutor::Emulator(handle.emulator.clone());
+    let name = format!("the embedded emulator at {}", handle.url());
+    let tokens = TokenSource::new(
+        Credentials::Token(token),
+        http.clone(),
+        settings.connection.retry,
+        settings.redactor.clone(),
     );
-    // A deployment is reached through the bounded relay: the pact library
-    // would read its answers whole. The relay's own time-out strikes first,
-    // so that a slow answer is named as one.
-    let relay = match &settings.target {
-        Target::Embedded => None,
-        Target::Url(_) => Some(
-            relay::Relay::start(
-                &url,
-                http.clone(),
-                settings.max_body,
-                settings.request_timeout,
-            )
-            .await
-            .map_err(|e| {
-                VerifyError::Library(format!("could not start the relay on 127.0.0.1: {e}"))
-            })?,
-        ),
+    Ok(SetUp {
+        url,
+        tokens: Some(Arc::new(tokens)),
+        states,
+        name,
+        embedded: Some(handle),
+        tenant: None,
+        skipped: Vec::new(),
+    })
+}
+
+/// Checks that the deployment answers and that its token comes; provider
+/// states go to the state URL.
+async fn set_up_state_url(
+    settings: &VerifySettings,
+    target: (&Url, &Credentials),
+    state_url: &Url,
+    teardown: bool,
+    http: &reqwest::Client,
+) -> Result<SetUp, VerifyError> {
+    let (url, credentials) = target;
+    probe(url, http).await?;
+    let tokens = token_source(&settings.connection, credentials, http, &settings.redactor);
+    tokens.refresh_if_needed().await?;
+    let states = StateExecutor::http(
+        crate::states::StateUrl {
+            url: state_url.clone(),
+            teardown,
+            retries: 3,
+            http: http.clone(),
+            max_body: settings.connection.max_body,
+        },
+        settings.redactor.clone(),
+    );
+    Ok(SetUp {
+        url: url.clone(),
+        tokens: Some(tokens),
+        states,
+        name: url.to_string(),
+        embedded: None,
+        tenant: None,
+        skipped: Vec::new(),
+    })
+}
+
+/// Connects to a tenant whose provider states the harness sets up itself,
+/// with throwaway users or an existing one (`mode`), and leaves out the
+/// interactions that risk locking an existing user out unless allowed.
+async fn set_up_tenant(
+    settings: &VerifySettings,
+    hooks: TestHooks,
+    target: TenantTarget<'_>,
+    batches: &mut [PactBatch],
+    http: &reqwest::Client,
+    progress: &mut (dyn Write + Send),
+) -> Result<SetUp, VerifyError> {
+    let TenantTarget {
+        url,
+        credentials,
+        organization_id,
+        mode,
+        policy,
+        lockout_allowed,
+    } = target;
+    probe(url, http).await?;
+    let tokens = token_source(&settings.connection, credentials, http, &settings.redactor);
+    let mut skipped = Vec::new();
+    if let UserMode::Existing { id, .. } = &mode {
+        if !lockout_allowed {
+            for batch in batches.iter_mut() {
+                let (sources, left_out) = without_wrong_password(&batch.sources)?;
+                batch.interactions -= left_out.len();
+                batch.sources = sources;
+                skipped.extend(left_out);
+            }
+        }
+        let notice = existing_user_notice(id, url);
+        let _ = writeln!(progress, "{}", settings.redactor.scrub(&notice));
+    }
+    let tenant = Arc::new(
+        tenant_at(
+            &settings.connection,
+            url,
+            organization_id,
+            http.clone(),
+            tokens.clone(),
+            &settings.redactor,
+        )
+        .await?,
+    );
+    let ledger = Arc::new(Ledger::default());
+    let states = StateExecutor::Tenant(
+        TenantStates::new(
+            tenant.clone(),
+            mode,
+            policy.clone(),
+            settings.redactor.clone(),
+            ledger.clone(),
+        )
+        .panicking_after(hooks.panic_after_setups)
+        .with_progress(hooks.silence_library_stdout),
+    );
+    Ok(SetUp {
+        url: url.clone(),
+        tokens: Some(tokens),
+        states,
+        name: url.to_string(),
+        embedded: None,
+        tenant: Some((tenant, ledger)),
+        skipped,
+    })
+}
+
+/// A tenant whose provider states the harness sets up itself.
+struct TenantTarget<'a> {
+    url: &'a Url,
+    credentials: &'a Credentials,
+    organization_id: Option<Uuid>,
+    mode: UserMode,
+    policy: &'a PasswordPolicy,
+    lockout_allowed: bool,
+}
+
+/// Sets up the target of `settings`: one function per kind of target.
+async fn set_up(
+    settings: &VerifySettings,
+    hooks: TestHooks,
+    batches: &mut [PactBatch],
+    http: &reqwest::Client,
+    progress: &mut (dyn Write + Send),
+) -> Result<SetUp, VerifyError> {
+    let tenant = match &settings.target {
+        VerifyTarget::Embedded { emulator, token } => {
+            return set_up_embedded(settings, emulator, token.as_ref(), http).await;
+        }
+        VerifyTarget::StateUrl {
+            url,
+            credentials,
+            state_url,
+            teardown,
+        } => {
+            let target = (url, credentials);
+            return set_up_state_url(settings, target, state_url, *teardown, http).await;
+        }
+        VerifyTarget::Throwaway {
+            url,
+            credentials,
+            organization_id,
+            policy,
+        } => TenantTarget {
+            url,
+            credentials: credentials.get(),
+            organization_id: Some(*organization_id),
+            mode: UserMode::Throwaway {
+                run_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
+                created: Default::default(),
+            },
+            policy,
+            lockout_allowed: true,
+        },
+        VerifyTarget::ExistingUser {
+            url,
+            credentials,
+            user,
+            allow_lockout_risk,
+            policy,
+        } => TenantTarget {
+            url,
+            credentials: credentials.get(),
+            organization_id: None,
+            mode: UserMode::Existing {
+                id: user.id,
+                password: user.password.clone(),
+            },
+            policy,
+            lockout_allowed: *allow_lockout_risk,
+        },
     };
-    let replay_url = relay
-        .as_ref()
-        .map_or_else(|| url.clone(), |r| r.url_for(&url));
-    let options = VerificationOptions {
+    set_up_tenant(settings, hooks, tenant, batches, http, progress).await
+}
+
+/// A deployment is reached through the bounded relay: the pact library
+/// would read its answers whole. The relay's own time-out strikes first,
+/// so that a slow answer is named as one. None for the embedded emulator.
+async fn start_relay(
+    settings: &VerifySettings,
+    url: &Url,
+    http: &reqwest::Client,
+) -> Result<Option<relay::Relay>, VerifyError> {
+    if settings.target.url().is_none() {
+        return Ok(None);
+    }
+    relay::Relay::start(
+        url,
+        http.clone(),
+        settings.connection.max_body,
+        settings.connection.request_timeout,
+    )
+    .await
+    .map(Some)
+    .map_err(|e| VerifyError::Library(format!("could not start the relay on 127.0.0.1: {e}")))
+}
+
+/// The pact library's options for the run.
+fn verification_options(
+    settings: &VerifySettings,
+    tokens: Option<Arc<TokenSource>>,
+) -> VerificationOptions<InjectCredentials> {
+    VerificationOptions {
         request_filter: Some(Arc::new(InjectCredentials::new(
             tokens,
-            settings.identity_prefix,
+            settings.connection.identity_prefix,
         ))),
-        disable_ssl_verification: settings.disable_ssl_verification,
+        disable_ssl_verification: settings.connection.disable_ssl_verification,
         // A redirect is an answer the contract judges: never followed.
         follow_redirects: false,
-        request_timeout: (settings.request_timeout + RELAY_MARGIN)
+        request_timeout: (settings.connection.request_timeout + RELAY_MARGIN)
             .as_millis()
             .min(u64::MAX as u128) as u64,
         coloured_output: false,
         no_pacts_is_error: true,
         ..VerificationOptions::default()
-    };
-    let executor = Arc::new(RecordingStates::new(states));
-    // One client, and its connections, for every verified request of the run.
-    let client =
-        replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
-
-    enum Ending<T> {
-        Done(T),
-        Interrupted,
-        Panicked(String),
     }
-    let ending = {
-        let _silenced = if settings.silence_library_stdout {
-            quiet::SilencedStdout::new()
-        } else {
-            None
-        };
-        let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
-        let verification = std::panic::AssertUnwindSafe(async {
-            let mut tell = |event: replay::Event<'_>| match event {
-                replay::Event::Planned(total) => shown.planned(total),
-                replay::Event::Interaction(r) => {
-                    shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
-                }
-                replay::Event::Pact { consumer, provider } => {
-                    shown.pact(consumer, provider, Instant::now(), &mut *progress)
-                }
-            };
-            let mut results = Vec::with_capacity(batches.len());
-            for batch in batches {
-                let provider = target::provider_info(&batch.provider, &replay_url);
-                let result = replay::verify(
-                    &provider,
-                    batch.sources,
-                    &filter,
-                    &options,
-                    &executor,
-                    &client,
-                    &mut tell,
-                )
-                .await;
-                results.push(result);
+}
+
+/// How the replay of the batches ended.
+enum Ending<T> {
+    Done(T),
+    Interrupted,
+    Panicked(String),
+}
+
+/// What the replay of every batch shares.
+struct Replay<'a> {
+    /// Where the requests go (the relay, for a deployment).
+    url: &'a Url,
+    filter: &'a FilterInfo,
+    options: &'a VerificationOptions<InjectCredentials>,
+    executor: &'a Arc<RecordingStates>,
+    /// One client, and its connections, for every verified request of the
+    /// run.
+    client: &'a reqwest::Client,
+}
+
+/// Replays each batch, showing progress, until done, a panic, or
+/// `shutdown`.
+async fn replay_batches(
+    settings: &VerifySettings,
+    hooks: TestHooks,
+    batches: Vec<PactBatch>,
+    run: Replay<'_>,
+    progress: &mut (dyn Write + Send),
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Ending<Vec<pact_verifier::verification_result::VerificationExecutionResult>> {
+    let _silenced = if hooks.silence_library_stdout {
+        quiet::SilencedStdout::new()
+    } else {
+        None
+    };
+    let interactions: usize = batches.iter().map(|b| b.interactions).sum();
+    let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
+    let verification = std::panic::AssertUnwindSafe(async {
+        let mut tell = |event: replay::Event<'_>| match event {
+            replay::Event::Planned(total) => shown.planned(total),
+            replay::Event::Interaction(r) => {
+                shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
             }
-            results
-        })
-        .catch_unwind();
-        // The signal first: one that came before the verification started
-        // (the handlers are installed early) stops it before it creates
-        // anything.
-        let ending = tokio::select! {
-            biased;
-            () = shutdown => Ending::Interrupted,
-            result = verification => match result {
-                Ok(r) => Ending::Done(r),
-                Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
-            },
+            replay::Event::Pact { consumer, provider } => {
+                shown.pact(consumer, provider, Instant::now(), &mut *progress)
+            }
         };
-        shown.finish(progress);
-        ending
+        let mut results = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let provider = target::provider_info(&batch.provider, run.url);
+            let result = replay::verify(
+                &provider,
+                batch.sources,
+                run.filter,
+                run.options,
+                run.executor,
+                run.client,
+                &mut tell,
+            )
+            .await;
+            results.push(result);
+        }
+        results
+    })
+    .catch_unwind();
+    // The signal first: one that came before the verification started
+    // (the handlers are installed early) stops it before it creates
+    // anything.
+    let ending = tokio::select! {
+        biased;
+        () = shutdown => Ending::Interrupted,
+        result = verification => match result {
+            Ok(r) => Ending::Done(r),
+            Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
+        },
     };
-    if let Some(handle) = embedded {
-        handle.stop().await;
-    }
+    shown.finish(progress);
+    ending
+}
 
-    // Whatever happened, undo what was done on the tenant. A teardown cut
-    // short by the signal is back in the ledger and sent again here: only an
-    // answer of the tenant counts as undone. After a signal the sweep is
-    // bounded, so that the run still ends.
+/// Whatever happened, undoes what was done on the tenant, and lists what
+/// is left. A teardown cut short by the signal is back in the ledger and
+/// sent again here: only an answer of the tenant counts as undone. After a
+/// signal the sweep is bounded, so that the run still ends.
+async fn clean_up(
+    tenant: Option<&(Arc<Tenant>, Arc<Ledger>)>,
+    interrupted: bool,
+    redactor: &Redactor,
+    progress: &mut (dyn Write + Send),
+) -> Vec<String> {
     let mut leftovers = Vec::new();
-    if let Some((tenant, ledger)) = &tenant
+    if let Some((tenant, ledger)) = tenant
         && !ledger.is_empty()
     {
-        let bound = matches!(ending, Ending::Interrupted).then_some(SWEEP_AFTER_SIGNAL);
+        let bound = interrupted.then_some(SWEEP_AFTER_SIGNAL);
         match bound {
             Some(b) => {
                 let _ = writeln!(
@@ -747,40 +784,59 @@ pub async fn verify_batches(
             "remove throwaway users with `orchestrator-pact cleanup` (same --base-url, --organization-id and credentials)"
         );
     }
+    leftovers
+}
 
-    let results = match ending {
-        Ending::Done(results) => results,
-        Ending::Interrupted => {
-            return Err(VerifyError::Interrupted(if leftovers.is_empty() {
-                if tenant.is_some() {
-                    "; everything it created on the tenant was removed".into()
-                } else {
-                    String::new()
-                }
+/// The results of a run that ended, or the error of one that was
+/// interrupted or panicked, saying what was left on the tenant.
+fn finished<T>(
+    ending: Ending<T>,
+    had_tenant: bool,
+    leftovers: &[String],
+    redactor: &Redactor,
+) -> Result<T, VerifyError> {
+    match ending {
+        Ending::Done(results) => Ok(results),
+        Ending::Interrupted => Err(VerifyError::Interrupted(if leftovers.is_empty() {
+            if had_tenant {
+                "; everything it created on the tenant was removed".into()
             } else {
-                format!(
-                    "; {} item(s) left on the tenant (listed above)",
-                    leftovers.len()
-                )
-            }));
-        }
-        Ending::Panicked(message) => {
-            return Err(VerifyError::Library(format!(
-                "internal error (please report it): {}{}",
-                redactor.scrub(&message),
-                match (tenant.is_some(), leftovers.len()) {
-                    (false, _) => String::new(),
-                    (true, 0) => "; the tenant was cleaned up".into(),
-                    (true, n) => format!("; {n} item(s) left on the tenant (listed above)"),
-                }
-            )));
-        }
-    };
+                String::new()
+            }
+        } else {
+            format!(
+                "; {} item(s) left on the tenant (listed above)",
+                leftovers.len()
+            )
+        })),
+        Ending::Panicked(message) => Err(VerifyError::Library(format!(
+            "internal error (please report it): {}{}",
+            redactor.scrub(&message),
+            match (had_tenant, leftovers.len()) {
+                (false, _) => String::new(),
+                (true, 0) => "; the tenant was cleaned up".into(),
+                (true, n) => format!("; {n} item(s) left on the tenant (listed above)"),
+            }
+        ))),
+    }
+}
 
+/// One report per batch result, with the relay's explanations and the
+/// reasons of failed set-ups; the first carries what the run left out and
+/// left behind.
+fn build_reports(
+    results: &[pact_verifier::verification_result::VerificationExecutionResult],
+    target_name: &str,
+    relay: Option<&relay::Relay>,
+    executor: &RecordingStates,
+    left: (Vec<String>, Vec<String>),
+    redactor: &Redactor,
+    progress: &mut (dyn Write + Send),
+) -> Vec<Report> {
     let mut reports = Vec::with_capacity(results.len());
-    for result in &results {
-        let mut report = Report::from_result(target_name.clone(), result);
-        if let Some(relay) = &relay {
+    for result in results {
+        let mut report = Report::from_result(target_name.to_owned(), result);
+        if let Some(relay) = relay {
             for warning in relay.explain(&mut report) {
                 let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));
             }
@@ -792,9 +848,70 @@ pub async fn verify_batches(
         report.explain_setup_failures(&mut setups);
     }
     if let Some(first) = reports.first_mut() {
-        first.skipped = skipped;
-        first.leftovers = leftovers;
+        (first.skipped, first.leftovers) = left;
     }
+    reports
+}
+
+/// Sets up the target of `settings` once, verifies each batch against it
+/// with its own call of the pact library, and returns one report per batch
+/// with the run's redactor (`settings.redactor`, which by then knows every
+/// secret of the run). Prints only progress. Stops when `shutdown`
+/// completes; cleans the tenant up in every case.
+pub async fn verify_batches(
+    settings: &VerifySettings,
+    hooks: TestHooks,
+    batches: Vec<PactBatch>,
+    progress: &mut (dyn Write + Send),
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(Vec<Report>, Redactor), VerifyError> {
+    let filter = filter(settings)?;
+    let mut batches = batches;
+    let redactor = settings.redactor.clone();
+    settings.target.register_secrets(&redactor);
+    let http = http_client(&settings.connection)?;
+    let set_up = set_up(settings, hooks, &mut batches, &http, progress).await?;
+
+    let interactions: usize = batches.iter().map(|b| b.interactions).sum();
+    let _ = writeln!(
+        progress,
+        "verifying {interactions} interactions from {} pact(s) against {}",
+        batches.iter().map(|b| b.pacts).sum::<usize>(),
+        set_up.name,
+    );
+    let relay = start_relay(settings, &set_up.url, &http).await?;
+    let replay_url = relay
+        .as_ref()
+        .map_or_else(|| set_up.url.clone(), |r| r.url_for(&set_up.url));
+    let options = verification_options(settings, set_up.tokens.clone());
+    let executor = Arc::new(RecordingStates::new(set_up.states));
+    let client =
+        replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
+    let run = Replay {
+        url: &replay_url,
+        filter: &filter,
+        options: &options,
+        executor: &executor,
+        client: &client,
+    };
+    let ending = replay_batches(settings, hooks, batches, run, progress, shutdown).await;
+    if let Some(handle) = set_up.embedded {
+        handle.stop().await;
+    }
+
+    let interrupted = matches!(ending, Ending::Interrupted);
+    let leftovers = clean_up(set_up.tenant.as_ref(), interrupted, &redactor, progress).await;
+    let results = finished(ending, set_up.tenant.is_some(), &leftovers, &redactor)?;
+    let left = (set_up.skipped, leftovers);
+    let reports = build_reports(
+        &results,
+        &set_up.name,
+        relay.as_ref(),
+        &executor,
+        left,
+        &redactor,
+        progress,
+    );
     if let Some(error) = nothing_matched(settings, &reports) {
         return Err(error);
     }
@@ -849,18 +966,19 @@ pub fn write_reports(
     report: &Report,
     redactor: &Redactor,
 ) -> Result<(), VerifyError> {
-    if let Some(path) = &settings.junit {
+    let files = &settings.reports;
+    if let Some(path) = &files.junit {
         write_report(path, &report.junit(redactor))?;
     }
-    if let Some(path) = &settings.json {
+    if let Some(path) = &files.json {
         let json =
             serde_json::to_string_pretty(&report.json(redactor)).expect("a JSON value serialises");
         write_report(path, &json)?;
     }
-    if let Some(path) = &settings.summary {
+    if let Some(path) = &files.summary {
         write_report(path, &report.markdown(redactor))?;
     }
-    if let Some(path) = &settings.append_summary {
+    if let Some(path) = &files.append_summary {
         use std::io::Write as _;
         let appended = std::fs::OpenOptions::new()
             .create(true)

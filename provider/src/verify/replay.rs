@@ -17,7 +17,7 @@ use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::sources::{LoadedPact, PactText};
+use crate::sources::{LoadedPact, PactText};
 use humantime::format_duration;
 use pact_matching::Mismatch;
 use pact_models::generators::GeneratorTestMode;

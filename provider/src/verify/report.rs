@@ -8,7 +8,7 @@ use std::time::Duration;
 use pact_verifier::verification_result::{VerificationExecutionResult, VerificationMismatchResult};
 use serde_json::{Value, json};
 
-use super::redact::Redactor;
+use crate::redact::Redactor;
 use crate::states::SetupRecord;
 
 /// How one interaction fared.

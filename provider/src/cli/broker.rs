@@ -1,6 +1,7 @@
 //! The broker commands' flags, with the Pact ecosystem's names and
 //! variables (`PACT_BROKER_BASE_URL`, `PACT_BROKER_TOKEN`,
-//! `PACT_BROKER_USERNAME`, `PACT_BROKER_PASSWORD`), turned into settings.
+//! `PACT_BROKER_USERNAME`, `PACT_BROKER_PASSWORD`), turned into the typed
+//! settings [`crate::broker`] runs on: the broker module knows no clap.
 //!
 //! Secrets are read into [`BearerToken`] and [`SecretString`] and checked
 //! here rather than by clap value parsers, whose error messages would quote
@@ -15,12 +16,13 @@ use serde_json::Value;
 use uipath_identity_client::{BearerToken, SecretString};
 use url::Url;
 
-use super::ci_env::BuildInfo;
-use super::client::{BrokerAuth, BrokerConfig, RetryPolicy};
-use super::deployments::RecordDeploymentSettings;
-use super::matrix::{CanIDeploySettings, DeployTarget};
-use super::publish::PublishSettings;
-use super::verification::{BrokerVerifySettings, recommended_selectors};
+use super::BodyCapArgs;
+use crate::broker::ci_env::BuildInfo;
+use crate::broker::client::{BrokerAuth, BrokerConfig, RetryPolicy};
+use crate::broker::deployments::RecordDeploymentSettings;
+use crate::broker::matrix::{CanIDeploySettings, DeployTarget};
+use crate::broker::publish::PublishSettings;
+use crate::broker::verification::{BrokerVerifySettings, recommended_selectors};
 
 fn parse_url(value: &str) -> Result<Url, String> {
     let url = Url::parse(value.trim()).map_err(|e| {
@@ -336,7 +338,7 @@ pub struct PublishArgs {
     pub broker: BrokerArgs,
     /// The cap on the broker's answer bodies (`--max-body-size`).
     #[command(flatten)]
-    pub max_body: crate::cli::BodyCapArgs,
+    pub max_body: BodyCapArgs,
     /// The consumer version the pacts belong to. Default: the CI system's
     /// commit variable, else `git rev-parse HEAD`.
     #[arg(long = "consumer-app-version", short = 'a', value_name = "VERSION")]
@@ -391,7 +393,7 @@ pub struct CanIDeployArgs {
     pub broker: BrokerArgs,
     /// The cap on the broker's answer bodies (`--max-body-size`).
     #[command(flatten)]
-    pub max_body: crate::cli::BodyCapArgs,
+    pub max_body: BodyCapArgs,
     /// The application to deploy, as the broker names it.
     #[arg(long = "pacticipant", short = 'a', value_name = "NAME")]
     pub pacticipant: String,
@@ -457,7 +459,7 @@ pub struct RecordDeploymentArgs {
     pub broker: BrokerArgs,
     /// The cap on the broker's answer bodies (`--max-body-size`).
     #[command(flatten)]
-    pub max_body: crate::cli::BodyCapArgs,
+    pub max_body: BodyCapArgs,
     /// The application deployed, as the broker names it.
     #[arg(long = "pacticipant", short = 'a', value_name = "NAME")]
     pub pacticipant: String,

@@ -1,5 +1,10 @@
 //! The command line. Flags that mean what one of `pact_verifier_cli`'s
 //! means carry its name and environment variable.
+//!
+//! The top layer: clap's types live here only, and each command gets plain
+//! typed settings built from them ([`broker`]: the broker commands' flags).
+
+pub mod broker;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -16,10 +21,14 @@ use crate::emulator::config::ConfigFile;
 use crate::emulator::faults::FaultRule;
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::{Deviation, EmulatorConfig};
+use crate::redact::Redactor;
 use crate::spec::{CheckSpecSettings, SpecSource};
-use crate::tenant::RetryPolicy;
-use crate::verify::redact::Redactor;
-use crate::verify::{ClientCredentials, Target, TestUser, VerifySettings};
+use crate::tenant::{Credentials, RetryPolicy};
+use crate::verify::cleanup::CleanupSettings;
+use crate::verify::{
+    self, Connection, ReportFiles, TenantCredentials, TestHooks, TestUser, VerifySettings,
+    VerifyTarget,
+};
 
 /// Contract tests for UiPath Identity's "Update User Password" call.
 ///
@@ -64,13 +73,13 @@ pub enum Command {
     /// Publish the pacts to a Pact Broker (or PactFlow) under a consumer
     /// version (the git commit), its branch and build URL; exit 0, or 2 if
     /// the broker refused them.
-    Publish(Box<crate::broker::args::PublishArgs>),
+    Publish(Box<broker::PublishArgs>),
     /// Ask the broker whether a version can be deployed to an environment:
     /// print the matrix and the broker's reason, and exit 0 (yes), 1 (no) or
     /// 2 (could not ask).
-    CanIDeploy(Box<crate::broker::args::CanIDeployArgs>),
+    CanIDeploy(Box<broker::CanIDeployArgs>),
     /// Record in the broker that a version now runs in an environment.
-    RecordDeployment(Box<crate::broker::args::RecordDeploymentArgs>),
+    RecordDeployment(Box<broker::RecordDeploymentArgs>),
     /// Check the pacts against the Identity API's own OpenAPI (or Swagger
     /// 2.0) document, offline and without credentials: path, method, path
     /// parameters, security, request body, response status and response
@@ -309,14 +318,12 @@ impl TenantArgs {
         Ok(Some(BaseUrl::parse(&text, prefix)?.url().clone()))
     }
 
-    /// The settings these flags describe (target, credentials, retries).
-    pub fn apply(&self, settings: &mut VerifySettings) -> anyhow::Result<()> {
-        settings.identity_prefix = self.identity_prefix.parse()?;
-        settings.target = match self.base_url()? {
-            Some(url) => Target::Url(url),
-            None => Target::Embedded,
-        };
-        settings.token = match &self.token {
+    /// The flags checked: the deployment (if any), its credentials and how
+    /// it is reached.
+    pub(crate) fn checked(&self) -> anyhow::Result<CheckedTenant> {
+        let identity_prefix = self.identity_prefix.parse()?;
+        let url = self.base_url()?;
+        let token = match &self.token {
             Some(token) => Some(BearerToken::given(token.expose()).map_err(|problem| {
                 anyhow::anyhow!(
                     "the token (`--token` or UIPATH_PAT) {problem}: pass the token alone, without `Bearer`"
@@ -324,7 +331,7 @@ impl TenantArgs {
             })?),
             None => None,
         };
-        settings.client = match (&self.client_id, &self.client_secret) {
+        let client = match (&self.client_id, &self.client_secret) {
             (Some(id), Some(secret)) => Some(ClientCredentials {
                 id: id.clone(),
                 secret: secret.clone(),
@@ -336,17 +343,80 @@ impl TenantArgs {
             (None, Some(_)) => bail!("`--client-secret` needs `--client-id` (UIPATH_CLIENT_ID)"),
             (None, None) => None,
         };
-        settings.identity_url = self.identity_url.clone();
-        settings.organization_id = self.organization_id;
-        settings.request_timeout = self.request_timeout;
-        settings.max_body = self.max_body.max_body_size;
-        settings.disable_ssl_verification = self.insecure;
-        settings.retry = RetryPolicy {
-            retries: self.setup_retries,
-            budget: self.request_timeout.saturating_mul(10),
-            ..RetryPolicy::default()
-        };
-        Ok(())
+        Ok(CheckedTenant {
+            url,
+            token,
+            client,
+            identity_url: self.identity_url.clone(),
+            organization_id: self.organization_id,
+            connection: Connection {
+                identity_prefix,
+                retry: RetryPolicy {
+                    retries: self.setup_retries,
+                    budget: self.request_timeout.saturating_mul(10),
+                    ..RetryPolicy::default()
+                },
+                request_timeout: self.request_timeout,
+                max_body: self.max_body.max_body_size,
+                disable_ssl_verification: self.insecure,
+            },
+        })
+    }
+}
+
+/// An External Application's client credentials, as given.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientCredentials {
+    id: String,
+    secret: SecretString,
+    scopes: String,
+}
+
+/// [`TenantArgs`], checked one by one; [`CheckedTenant::credentials`]
+/// checks them together.
+#[derive(Debug)]
+pub(crate) struct CheckedTenant {
+    url: Option<Url>,
+    token: Option<BearerToken>,
+    client: Option<ClientCredentials>,
+    identity_url: Option<Url>,
+    organization_id: Option<uuid::Uuid>,
+    connection: Connection,
+}
+
+impl CheckedTenant {
+    /// The credentials for the deployment at `url`: a token, client
+    /// credentials (with the token endpoint they go to), or none.
+    fn credentials(&self, url: &Url) -> anyhow::Result<Credentials> {
+        match (&self.token, &self.client) {
+            (Some(_), Some(_)) => bail!(
+                "give either `--token` (UIPATH_PAT) or `--client-id`/`--client-secret`, not both"
+            ),
+            (Some(token), None) => Ok(Credentials::Token(token.clone())),
+            (None, Some(client)) => {
+                let mut root = match &self.identity_url {
+                    Some(u) => u.clone(),
+                    None => {
+                        // Automation Cloud and Suite serve the token endpoint
+                        // at the host's root, not below the organization.
+                        let mut root = url.clone();
+                        root.set_path(&format!("/{}/", self.connection.identity_prefix));
+                        root
+                    }
+                };
+                if !root.path().ends_with('/') {
+                    let p = format!("{}/", root.path());
+                    root.set_path(&p);
+                }
+                Ok(Credentials::Client {
+                    id: client.id.clone(),
+                    secret: client.secret.clone(),
+                    scopes: client.scopes.clone(),
+                    token_url: root.join("connect/token").expect("a fixed path joins"),
+                })
+            }
+            (None, None) => Ok(Credentials::None),
+        }
     }
 }
 
@@ -412,9 +482,9 @@ pub struct VerifyArgs {
     /// built into the binary (`orchestrator-pact pacts` shows it).
     #[arg(long = "pacts", value_name = "PATH", conflicts_with = "broker_url")]
     pub pacts: Vec<PathBuf>,
-    /// Pacts from a Pact Broker instead (`--broker-url`): src/broker/args.rs.
+    /// Pacts from a Pact Broker instead (`--broker-url`): [`broker`].
     #[command(flatten)]
-    pub broker: crate::broker::args::VerifyBrokerArgs,
+    pub broker: broker::VerifyBrokerArgs,
     /// The deployment and its credentials.
     #[command(flatten)]
     pub tenant: TenantArgs,
@@ -510,17 +580,15 @@ pub struct VerifyArgs {
 }
 
 impl VerifyArgs {
-    /// Checks the flags and turns them into settings.
-    pub fn into_settings(self, redactor: Redactor) -> anyhow::Result<VerifySettings> {
-        let mut settings = VerifySettings {
-            redactor,
-            ..VerifySettings::default()
-        };
-        self.tenant.apply(&mut settings)?;
+    /// Checks the flags and turns them into settings, with the target typed
+    /// (an invalid combination is refused here, exit 2), and the hooks the
+    /// binary runs with.
+    pub fn into_settings(self, redactor: Redactor) -> anyhow::Result<(VerifySettings, TestHooks)> {
+        let tenant = self.tenant.checked()?;
         if self.state_change_teardown && self.state_change_url.is_none() {
             bail!("`--state-change-teardown` needs `--state-change-url`");
         }
-        settings.test_user = match (&self.test_user_id, &self.test_user_password) {
+        let test_user = match (&self.test_user_id, &self.test_user_password) {
             (Some(id), Some(password)) => Some(TestUser {
                 id: id.parse::<UserId>()?,
                 password: password.clone(),
@@ -533,28 +601,99 @@ impl VerifyArgs {
             }
             (None, None) => None,
         };
-        if self.allow_lockout_risk && settings.test_user.is_none() {
+        if self.allow_lockout_risk && test_user.is_none() {
             bail!("`--allow-lockout-risk` only applies with an existing user (`--test-user-id`)");
         }
-        settings.allow_lockout_risk = self.allow_lockout_risk;
-        if let Some(policy) = self.password_policy {
-            settings.password_policy = policy;
+        let target = TargetFlags {
+            state_url: self.state_change_url,
+            teardown: self.state_change_teardown,
+            test_user,
+            allow_lockout_risk: self.allow_lockout_risk,
+            policy: self.password_policy.unwrap_or_else(verify::strong_policy),
         }
-        settings.pacts = self.pacts;
-        settings.state_change_url = self.state_change_url;
-        settings.state_change_teardown = self.state_change_teardown;
-        settings.filter_description = self.filter_description;
-        settings.filter_state = self.filter_state;
-        settings.junit = self.junit;
-        settings.json = self.json;
-        settings.verbose = self.verbose;
-        settings.summary = self.summary;
-        settings.append_summary = self
-            .github_step_summary
-            .filter(|p| !p.as_os_str().is_empty());
-        settings.test_panic_after_setups = self.test_panic_after_setups;
-        settings.silence_library_stdout = true;
-        Ok(settings)
+        .target(&tenant)?;
+        let settings = VerifySettings {
+            pacts: self.pacts,
+            target,
+            connection: tenant.connection,
+            filter_description: self.filter_description,
+            filter_state: self.filter_state,
+            reports: ReportFiles {
+                junit: self.junit,
+                json: self.json,
+                summary: self.summary,
+                append_summary: self
+                    .github_step_summary
+                    .filter(|p| !p.as_os_str().is_empty()),
+            },
+            verbose: self.verbose,
+            progress: Default::default(),
+            redactor,
+        };
+        let hooks = TestHooks {
+            silence_library_stdout: true,
+            panic_after_setups: self.test_panic_after_setups,
+        };
+        Ok((settings, hooks))
+    }
+}
+
+/// The flags of `verify` that choose the kind of target.
+struct TargetFlags {
+    state_url: Option<Url>,
+    teardown: bool,
+    test_user: Option<TestUser>,
+    allow_lockout_risk: bool,
+    policy: PasswordPolicy,
+}
+
+impl TargetFlags {
+    /// The one kind of target these flags and `tenant` describe, or the
+    /// error naming what is missing or too much.
+    fn target(self, tenant: &CheckedTenant) -> anyhow::Result<VerifyTarget> {
+        let Some(url) = tenant.url.clone() else {
+            if self.state_url.is_some() || self.test_user.is_some() || tenant.client.is_some() {
+                bail!(
+                    "`--state-change-url`, `--test-user-id` and `--client-id` need `--base-url`: the embedded emulator sets up its own users and token"
+                );
+            }
+            return Ok(VerifyTarget::Embedded {
+                emulator: EmulatorConfig::default(),
+                token: tenant.token.clone(),
+            });
+        };
+        let credentials = tenant.credentials(&url)?;
+        if let Some(state_url) = self.state_url {
+            return Ok(VerifyTarget::StateUrl {
+                url,
+                credentials,
+                state_url,
+                teardown: self.teardown,
+            });
+        }
+        let Some(credentials) = TenantCredentials::new(credentials) else {
+            bail!(
+                "verifying {url} needs credentials to set up its users: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET); or a `--state-change-url` that sets up provider states"
+            );
+        };
+        match (self.test_user, tenant.organization_id) {
+            (Some(user), _) => Ok(VerifyTarget::ExistingUser {
+                url,
+                credentials,
+                user,
+                allow_lockout_risk: self.allow_lockout_risk,
+                policy: self.policy,
+            }),
+            (None, Some(organization_id)) => Ok(VerifyTarget::Throwaway {
+                url,
+                credentials,
+                organization_id,
+                policy: self.policy,
+            }),
+            (None, None) => bail!(
+                "throwaway users are created in an organization: pass its id with `--organization-id` (UIPATH_ORGANIZATION_ID), or verify with an existing user (`--test-user-id`, `--test-user-password`)"
+            ),
+        }
     }
 }
 
@@ -592,8 +731,43 @@ pub struct CleanupArgs {
 }
 
 impl CleanupArgs {
+    /// Checks the flags and turns them into settings: the tenant and its
+    /// credentials are required, and what to clean up.
+    pub fn into_settings(self, redactor: Redactor) -> anyhow::Result<CleanupSettings> {
+        let tenant = self.tenant.checked()?;
+        let test_user = self.test_user()?;
+        if let Some(user) = &test_user {
+            redactor.add(user.password.secret());
+        }
+        let Some(url) = tenant.url.clone() else {
+            bail!(
+                "`cleanup` needs the tenant: `--base-url` (or UIPATH_URI, UIPATH_ORGANIZATION, UIPATH_TENANT)"
+            );
+        };
+        if tenant.organization_id.is_none() && test_user.is_none() {
+            bail!(
+                "`cleanup` needs the organization id users were created in: `--organization-id` (UIPATH_ORGANIZATION_ID); or, to set an existing user's password back, `--test-user-id` and `--test-user-password`"
+            );
+        }
+        let Some(credentials) = TenantCredentials::new(tenant.credentials(&url)?) else {
+            bail!(
+                "credentials are needed: `--token` (UIPATH_PAT) or `--client-id` and `--client-secret` (UIPATH_CLIENT_ID, UIPATH_CLIENT_SECRET)"
+            );
+        };
+        Ok(CleanupSettings {
+            url,
+            credentials,
+            organization_id: tenant.organization_id,
+            connection: tenant.connection,
+            test_user,
+            prefix: self.prefix,
+            dry_run: self.dry_run,
+            redactor,
+        })
+    }
+
     /// The existing user whose password to set back, if one is given.
-    pub fn test_user(&self) -> anyhow::Result<Option<TestUser>> {
+    fn test_user(&self) -> anyhow::Result<Option<TestUser>> {
         match (&self.test_user_id, &self.test_user_password) {
             (Some(id), Some(password)) => Ok(Some(TestUser {
                 id: id.parse::<UserId>()?,
@@ -874,5 +1048,117 @@ impl CheckSpecArgs {
             request_timeout: self.request_timeout,
             max_body: self.max_body.max_body_size,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
+
+    fn tenant(url: Option<&str>, token: bool, client: bool, org: bool) -> CheckedTenant {
+        CheckedTenant {
+            url: url.map(|u| Url::parse(u).unwrap()),
+            token: token.then(|| BearerToken::from("a-token-of-the-run")),
+            client: client.then(|| ClientCredentials {
+                id: "app".into(),
+                secret: SecretString::from("a-client-secret"),
+                scopes: "PM.User".into(),
+            }),
+            identity_url: None,
+            organization_id: org.then(|| ORG.parse().unwrap()),
+            connection: Connection::default(),
+        }
+    }
+
+    fn flags(state_url: bool, test_user: bool) -> TargetFlags {
+        TargetFlags {
+            state_url: state_url
+                .then(|| Url::parse("http://127.0.0.1:9/_pact/provider-states").unwrap()),
+            teardown: false,
+            test_user: test_user.then(|| TestUser {
+                id: UserId::random(),
+                password: Password::from("Existing-passw0rd"),
+            }),
+            allow_lockout_risk: false,
+            policy: verify::strong_policy(),
+        }
+    }
+
+    const URL: Option<&str> = Some("https://cloud.example/org/tenant/");
+
+    #[test]
+    fn each_kind_of_target_comes_from_its_flags() {
+        let target = |t: CheckedTenant, f: TargetFlags| f.target(&t).unwrap();
+        assert!(matches!(
+            target(tenant(None, true, false, true), flags(false, false)),
+            VerifyTarget::Embedded { token: Some(_), .. }
+        ));
+        assert!(matches!(
+            target(tenant(URL, false, false, false), flags(true, false)),
+            VerifyTarget::StateUrl {
+                credentials: Credentials::None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            target(tenant(URL, true, false, true), flags(false, false)),
+            VerifyTarget::Throwaway { .. }
+        ));
+        let existing = target(tenant(URL, false, true, false), flags(false, true));
+        let VerifyTarget::ExistingUser { credentials, .. } = existing else {
+            panic!("not an existing user: {existing:?}");
+        };
+        // Client credentials go to the host's identity root.
+        let Credentials::Client { token_url, .. } = credentials.get() else {
+            panic!("not client credentials");
+        };
+        assert_eq!(
+            token_url.as_str(),
+            "https://cloud.example/identity_/connect/token"
+        );
+    }
+
+    #[test]
+    fn a_combination_that_fits_no_target_is_refused_naming_the_flags() {
+        let error = |t: CheckedTenant, f: TargetFlags| f.target(&t).unwrap_err().to_string();
+        let cases = [
+            (
+                tenant(None, false, true, false),
+                flags(false, false),
+                "need `--base-url`",
+            ),
+            (
+                tenant(None, false, false, false),
+                flags(true, false),
+                "need `--base-url`",
+            ),
+            (
+                tenant(None, false, false, false),
+                flags(false, true),
+                "need `--base-url`",
+            ),
+            (
+                tenant(URL, true, true, true),
+                flags(false, false),
+                "not both",
+            ),
+            (
+                tenant(URL, false, false, true),
+                flags(false, false),
+                "needs credentials",
+            ),
+            (
+                tenant(URL, true, false, false),
+                flags(false, false),
+                "`--organization-id`",
+            ),
+        ];
+        for (t, f, says) in cases {
+            let message = error(t, f);
+            assert!(message.contains(says), "expected `{says}`: {message}");
+            assert!(!message.contains("a-client-secret"), "{message}");
+        }
     }
 }
