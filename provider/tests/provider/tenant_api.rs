@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use orchestrator_pact::emulator::EmulatorConfig;
 use orchestrator_pact::emulator::config::{
     ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken,
 };
+use orchestrator_pact::emulator::{Clock, EmulatorConfig};
 use rstest::rstest;
 use serde_json::{Value, json};
 use uipath_identity_client::{
@@ -106,8 +106,10 @@ async fn refuses_bad_token_requests_as_identity_server_does(
 
 #[tokio::test]
 async fn an_expired_token_gets_401() {
+    let clock = Clock::manual();
     let emulator = start_emulator(EmulatorConfig {
         token_lifetime: Duration::from_secs(1),
+        clock: clock.clone(),
         ..tenant_config()
     })
     .await;
@@ -136,7 +138,7 @@ async fn an_expired_token_gets_401() {
         }
     };
     assert_eq!(get(access.clone()).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_millis(1100));
     let expired = get(access).await;
     assert_eq!(expired.status(), 401);
     assert!(
