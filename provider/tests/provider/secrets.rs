@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
 
-use crate::fixtures::{Run, orchestrator_pact, orchestrator_pact_with_env, pacts_dir};
+use crate::fixtures::{Run, ScratchDir, orchestrator_pact, orchestrator_pact_with_env, pacts_dir};
 
 /// Characters that escaping changes (XML, JSON, Markdown, URLs), a space
 /// (`+` or `%20`) and non-ASCII letters.
@@ -148,16 +148,10 @@ async fn start_echoing_tenant() -> String {
     format!("http://{addr}/")
 }
 
-fn scratch() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("op-secret-forms-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn a_tenant_echoing_secrets_in_every_form_gets_none_into_any_output_or_report() {
     let tenant = start_echoing_tenant().await;
-    let dir = scratch();
+    let dir = ScratchDir::new();
     let (junit, json, summary) = (
         dir.join("junit.xml"),
         dir.join("report.json"),
@@ -197,7 +191,6 @@ async fn a_tenant_echoing_secrets_in_every_form_gets_none_into_any_output_or_rep
         assert!(text.contains("***"), "{}: {text}", file.display());
         assert_no_form(&secrets, &file.display().to_string(), &text, &run);
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A broker that refuses every call (400, not retried) quoting the

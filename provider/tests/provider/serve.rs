@@ -7,14 +7,15 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{http, orchestrator_pact, setup_state};
+use crate::fixtures::{
+    ScratchDir, http, orchestrator_pact, orchestrator_pact_command, setup_state,
+};
 
 /// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
 pub(crate) async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+    let mut child = orchestrator_pact_command()
         .arg("serve")
         .args(args)
-        .env("PACT_DO_NOT_TRACK", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -118,8 +119,7 @@ async fn starts_a_tenant_from_flags_in_one_line() {
 
 #[tokio::test]
 async fn starts_a_tenant_from_a_config_file() {
-    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new();
     let file = dir.join("emulator.toml");
     std::fs::write(
         &file,
@@ -170,8 +170,7 @@ next = 1
 
 #[tokio::test]
 async fn refuses_a_bad_config_file_with_its_line_and_reason() {
-    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new();
     let toml = dir.join("bad.toml");
     std::fs::write(
         &toml,

@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use uipath_identity_client::UserId;
 
-use crate::fixtures::{Run, clean_command, finish, http, orchestrator_pact, start_emulator};
+use crate::fixtures::{
+    Run, finish, http, orchestrator_pact, orchestrator_pact_command, start_emulator,
+};
 use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, tenant};
 
 /// How the double departs from the emulator's answers.
@@ -393,7 +395,7 @@ async fn cleanup_ends_on_a_listing_that_never_does(
         "--organization-id",
         ORG,
     ];
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command.args(args).kill_on_drop(true);
     let run = tokio::time::timeout(
         Duration::from_secs(60),
@@ -422,7 +424,7 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
     )
     .await;
     let before = user_names(&double.emulator);
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command
         .args(live_args(&double.url, &[]))
         .stdout(Stdio::piped())
@@ -441,15 +443,13 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
         .unwrap();
     // Looked at the moment the process has ended.
     let after = user_names(&double.emulator);
-    let run = Run {
-        args: vec![format!(
+    let run = Run::from_output(
+        vec![format!(
             "verify (SIGTERM during a teardown; ended with {})",
             output.status
         )],
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+        &output,
+    );
     (run, before, after)
 }
 
