@@ -12,6 +12,7 @@ use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
+use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
 use crate::fixtures::{Run, ScratchDir, pacts, pacts_dir, start_emulator};
@@ -1248,28 +1249,13 @@ async fn start_echoing_provider() -> String {
     let app = axum::Router::new()
         .route(
             "/_states",
-            axum::routing::post(|| async {
-                axum::Json(serde_json::json!({
-                    "userId": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
-                    "oldPassword": STATE_OLD_PASSWORD,
-                    "newPassword": STATE_NEW_PASSWORD,
-                }))
-            }),
+            doubles::passwords_state(STATE_OLD_PASSWORD, STATE_NEW_PASSWORD),
         )
         .fallback(|headers: HeaderMap, body: String| async move {
-            let auth = headers
-                .get("authorization")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let auth = doubles::authorization(&headers);
             axum::Json(serde_json::json!({ "succeeded": auth, "errors": [{ "code": auth, "description": body }] }))
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/")
+    format!("http://{}/", doubles::serve(app).await)
 }
 
 #[tokio::test]

@@ -196,6 +196,38 @@ pub async fn setup_state_with(base: &str, state: &str, params: Value) -> (u16, V
     (status, response.json().await.unwrap())
 }
 
+/// A client-credentials token from `connect/token` at `url` (an
+/// emulator's or `serve`'s URL).
+pub async fn client_token(url: &str, id: &str, secret: &str) -> String {
+    let body: Value = http()
+        .post(format!("{url}/identity_/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// `GET url` with `bearer`, read as JSON.
+pub async fn get_json(url: &str, bearer: &str) -> Value {
+    http()
+        .get(url)
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A plain HTTP client (with the TLS provider reqwest needs installed).
 pub fn http() -> reqwest::Client {
     uipath_identity_client::tls::install_crypto_provider();

@@ -8,7 +8,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    ScratchDir, http, orchestrator_pact, orchestrator_pact_command, setup_state,
+    ScratchDir, client_token, get_json, http, orchestrator_pact, orchestrator_pact_command,
+    setup_state,
 };
 
 /// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
@@ -29,23 +30,6 @@ pub(crate) async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String
         .expect("a first line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     (child, url)
-}
-
-async fn client_token(url: &str, id: &str, secret: &str) -> String {
-    let body: Value = http()
-        .post(format!("{url}/identity_/connect/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().expect("a token").to_owned()
 }
 
 async fn change_password(url: &str, token: &str, user: &str, old: &str, new: &str) -> (u16, Value) {
@@ -93,15 +77,7 @@ async fn starts_a_tenant_from_flags_in_one_line() {
     )
     .await;
     assert_eq!(status, 200);
-    let listed: Value = http()
-        .get(format!("{url}/identity_/api/User/users/{org}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&format!("{url}/identity_/api/User/users/{org}"), &token).await;
     assert_eq!(listed["totalCount"], 1);
     // Two failures lock the user.
     change_password(&url, &token, USER, "wrong", "Another-passw0rd").await;

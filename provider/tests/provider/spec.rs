@@ -399,12 +399,7 @@ async fn serve_spec(body: String) -> SocketAddr {
             async move { body }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    crate::doubles::serve(app).await
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use serde_json::Value;
 use uipath_identity_client::UserId;
 
 use crate::fixtures::{
-    Run, ScratchDir, http, orchestrator_pact, orchestrator_pact_command, pacts_dir, start_emulator,
-    wait_for,
+    self, Run, ScratchDir, get_json, http, orchestrator_pact, orchestrator_pact_command, pacts_dir,
+    start_emulator, wait_for,
 };
 
 pub(crate) const CLIENT: &str = "gate";
@@ -44,35 +44,18 @@ pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
 
 /// A client-credentials token of the test tenant's external application.
 pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
-    let token: Value = http()
-        .post(format!("{}/identity_/connect/token", emulator.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT),
-            ("client_secret", CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_owned()
+    fixtures::client_token(&emulator.url(), CLIENT, CLIENT_SECRET).await
 }
 
 /// The users the tenant has, as its own API lists them.
 pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
     let url = emulator.url();
     let token = client_token(emulator).await;
-    let page: Value = http()
-        .get(format!("{url}/identity_/api/User/users/{ORG}?top=1000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(
+        &format!("{url}/identity_/api/User/users/{ORG}?top=1000"),
+        &token,
+    )
+    .await;
     let mut users: Vec<(String, String)> = page["results"]
         .as_array()
         .unwrap()

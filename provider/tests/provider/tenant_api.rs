@@ -14,7 +14,7 @@ use uipath_identity_client::{
     UserId,
 };
 
-use crate::fixtures::{http, start_emulator};
+use crate::fixtures::{get_json, http, start_emulator};
 
 const SECRET: &str = "app-s3cret";
 
@@ -201,30 +201,22 @@ async fn creates_finds_lists_and_deletes_users() {
         )
         .await;
     }
-    let user: Value = http()
-        .get(format!("{url}/myorg/mytenant/identity_/api/User/{id}"))
-        .bearer_auth("read-pat")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user = get_json(
+        &format!("{url}/myorg/mytenant/identity_/api/User/{id}"),
+        "read-pat",
+    )
+    .await;
     assert_eq!(user["userName"], "carol");
     assert_eq!(user["email"], "carol@example.test");
     assert_eq!(user["isActive"], true);
 
-    let page: Value = http()
-        .get(format!(
+    let page = get_json(
+        &format!(
             "{url}/identity_/api/User/users/{DEFAULT_ORGANIZATION}?searchTerm=DAVE&top=2&skip=1"
-        ))
-        .bearer_auth("read-pat")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+        "read-pat",
+    )
+    .await;
     assert_eq!(page["totalCount"], 5);
     let names: Vec<&str> = page["results"]
         .as_array()

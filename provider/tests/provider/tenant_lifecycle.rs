@@ -64,13 +64,6 @@ struct Double {
     emulator: Arc<Emulator>,
     /// Token requests the double answered.
     token_requests: Arc<std::sync::atomic::AtomicUsize>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 async fn misbehave(State(m): State<Arc<Misbehaviour>>, request: Request, next: Next) -> Response {
@@ -111,16 +104,11 @@ async fn start_double(config: EmulatorConfig, misbehaviour: Misbehaviour) -> Dou
     let app = orchestrator_pact::emulator::app(emulator.clone()).layer(
         axum::middleware::from_fn_with_state(Arc::new(misbehaviour), misbehave),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = format!("http://{}", crate::doubles::serve(app).await);
     Double {
         url,
         emulator,
         token_requests,
-        server,
     }
 }
 
