@@ -15,7 +15,7 @@ use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
 use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
-use crate::fixtures::{Run, ScratchDir, pacts, pacts_dir, start_emulator};
+use crate::fixtures::{Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator};
 
 const CONSUMER: &str = "automation-client";
 const PROVIDER: &str = "uipath-identity";
@@ -38,14 +38,11 @@ fn cmd(command: &str, broker: &BrokerDouble, args: &[&str]) -> Vec<String> {
 /// of its own: a different pact content for the broker. `breaking` makes
 /// the no-token interaction expect 418, which no deployment answers.
 fn changed_pact(breaking: bool) -> ScratchDir {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    let interaction = pact["interactions"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|i| i["description"] == "a request to change the password with no bearer token")
-        .unwrap();
+    let mut pact = committed_pact();
+    let interaction = interaction_mut(
+        &mut pact,
+        "a request to change the password with no bearer token",
+    );
     if breaking {
         interaction["response"]["status"] = 418.into();
     } else {

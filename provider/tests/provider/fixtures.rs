@@ -15,6 +15,26 @@ pub fn pacts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pacts")
 }
 
+/// The file name of the committed pact.
+pub const PACT_FILE: &str = "automation-client-uipath-identity.json";
+
+/// The committed pact ([`PACT_FILE`]) as JSON, for tests that write a
+/// changed copy.
+pub fn committed_pact() -> Value {
+    let text = std::fs::read(pacts_dir().join(PACT_FILE)).expect("the committed pact");
+    serde_json::from_slice(&text).expect("the committed pact is JSON")
+}
+
+/// The interaction of `pact` described as `description`.
+pub fn interaction_mut<'a>(pact: &'a mut Value, description: &str) -> &'a mut Value {
+    pact["interactions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["description"] == description)
+        .unwrap_or_else(|| panic!("the pact has no interaction `{description}`"))
+}
+
 /// The committed pacts, as the text of a `--pacts` argument.
 pub fn pacts() -> String {
     pacts_dir().to_string_lossy().into_owned()

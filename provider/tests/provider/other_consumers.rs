@@ -4,7 +4,7 @@
 
 use orchestrator_pact::emulator::EmulatorConfig;
 
-use crate::fixtures::{Run, ScratchDir, orchestrator_pact, pacts_dir, start_emulator};
+use crate::fixtures::{Run, ScratchDir, committed_pact, orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant};
 
 const FOREIGN_STATE: &str = "a user named Bob exists";
@@ -12,9 +12,7 @@ const FOREIGN_STATE: &str = "a user named Bob exists";
 /// A folder with the committed pact, its consumer renamed and every
 /// provider state replaced by [`FOREIGN_STATE`].
 fn foreign_pacts() -> ScratchDir {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let mut pact = committed_pact();
     pact["consumer"]["name"] = "csharp-automation".into();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         interaction["providerStates"] = serde_json::json!([{ "name": FOREIGN_STATE }]);

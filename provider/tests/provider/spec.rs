@@ -8,7 +8,7 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Run, ScratchDir, orchestrator_pact, orchestrator_pact_with_env, pacts, pacts_dir,
+    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
 };
 
 const TOO_SHORT: &str = "a request to change the password to one that is too short";
@@ -42,9 +42,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 /// The committed pact with only the interaction `description`, changed by
 /// `breaks`, written to a scratch file.
 fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> (ScratchDir, String) {
-    let text = std::fs::read_to_string(pacts_dir().join("automation-client-uipath-identity.json"))
-        .expect("the committed pact");
-    let mut pact: Value = serde_json::from_str(&text).unwrap();
+    let mut pact = committed_pact();
     let interactions = pact["interactions"].as_array_mut().unwrap();
     interactions.retain(|i| i["description"] == description);
     assert_eq!(interactions.len(), 1, "the pact has `{description}`");

@@ -12,8 +12,8 @@ use serde_json::Value;
 use uipath_identity_client::UserId;
 
 use crate::fixtures::{
-    self, Run, ScratchDir, get_json, http, orchestrator_pact, orchestrator_pact_command, pacts_dir,
-    start_emulator, wait_for,
+    self, PACT_FILE, Run, ScratchDir, committed_pact, get_json, http, orchestrator_pact,
+    orchestrator_pact_command, pacts_dir, start_emulator, wait_for,
 };
 
 pub(crate) const CLIENT: &str = "gate";
@@ -169,9 +169,8 @@ async fn state_parameters_that_contradict_their_state_create_nothing_and_exit_2(
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
     let before = users(&emulator).await;
     let dir = ScratchDir::new();
-    let file = "automation-client-uipath-identity.json";
-    let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    let file = PACT_FILE;
+    let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();

@@ -8,7 +8,8 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    ScratchDir, orchestrator_pact, orchestrator_pact_with_env, pacts, pacts_dir, start_emulator,
+    PACT_FILE, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
+    pacts_dir, start_emulator,
 };
 
 const INTERACTIONS: [&str; 5] = [
@@ -128,9 +129,8 @@ async fn a_deployment_that_renames_the_error_codes_fails_and_names_the_codes() {
 #[tokio::test]
 async fn a_pact_whose_states_carry_no_password_still_verifies() {
     let dir = ScratchDir::new();
-    let file = "automation-client-uipath-identity.json";
-    let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    let file = PACT_FILE;
+    let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
@@ -489,8 +489,7 @@ async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
 /// A pact of `copies` times the recorded interactions, each copy under a
 /// new description (`… (copy K)`), written to a scratch folder.
 fn many_interactions(copies: usize) -> (ScratchDir, Vec<String>) {
-    let recorded = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: Value = serde_json::from_slice(&std::fs::read(recorded).unwrap()).unwrap();
+    let mut pact = committed_pact();
     let originals = pact["interactions"].as_array().unwrap().clone();
     let mut interactions = Vec::new();
     for k in 0..copies {
