@@ -518,8 +518,9 @@ async fn a_share_of_requests_faults() {
     .await;
     let url = emulator.url();
     let mut failed = 0;
+    let client = http();
     for _ in 0..200 {
-        let r = http()
+        let r = client
             .get(format!(
                 "{url}/identity_/api/User/users/{DEFAULT_ORGANIZATION}"
             ))
