@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uipath_identity_client::{BearerToken, Password, SecretString, UserId};
 use uuid::Uuid;
 
+use super::clock::Clock;
 use super::faults::FaultRule;
 use super::policy::PasswordPolicy;
 
@@ -197,6 +198,9 @@ pub struct EmulatorConfig {
     pub lockout_threshold: u32,
     /// Lifetime of tokens issued by `connect/token`.
     pub token_lifetime: Duration,
+    /// What token expiry is measured by: real time unless a test injects a
+    /// manual clock.
+    pub clock: Clock,
     /// Fault rules active from the start.
     pub faults: Vec<FaultRule>,
     /// Whether the `/_admin/` endpoints (faults, unlock) are served.
@@ -220,6 +224,7 @@ impl Default for EmulatorConfig {
             users: Vec::new(),
             lockout_threshold: DEFAULT_LOCKOUT_THRESHOLD,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            clock: Clock::system(),
             faults: Vec::new(),
             admin: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

@@ -13,6 +13,7 @@
 pub mod answers;
 pub mod auth;
 pub mod binding;
+pub mod clock;
 pub mod config;
 pub mod faults;
 pub mod policy;
@@ -34,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use clock::Clock;
 pub use config::{DEFAULT_MAX_BODY_BYTES, Deviation, EmulatorConfig};
 pub use policy::PasswordPolicy;
 pub use store::Store;

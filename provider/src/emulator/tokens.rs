@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use super::clock::Clock;
 use super::config::{ClientSpec, EmulatorConfig, all_scopes};
 
 /// What a presented token is worth.
@@ -63,6 +64,7 @@ pub struct Tokens {
     statics: HashMap<String, Vec<String>>,
     clients: Vec<ClientSpec>,
     lifetime: Duration,
+    clock: Clock,
     issued: Mutex<HashMap<String, Grant>>,
 }
 
@@ -91,6 +93,7 @@ impl Tokens {
                 .collect(),
             clients: config.clients.clone(),
             lifetime: config.token_lifetime,
+            clock: config.clock.clone(),
             issued: Mutex::new(HashMap::new()),
         }
     }
@@ -101,7 +104,7 @@ impl Tokens {
             return TokenCheck::Valid(scopes.clone());
         }
         if let Some(grant) = self.lock().get(token) {
-            return if grant.expires > Instant::now() {
+            return if grant.expires > self.clock.now() {
                 TokenCheck::Valid(grant.scopes.clone())
             } else {
                 TokenCheck::Expired
@@ -147,7 +150,7 @@ impl Tokens {
             .take(43)
             .map(char::from)
             .collect();
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut issued = self.lock();
         issued.retain(|_, g| g.expires > now);
         issued.insert(

@@ -4,7 +4,6 @@
 //! can-i-deploy → record-deployment, the broken and pending cases, the
 //! broker's faults, and the redaction of published results.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -13,9 +12,10 @@ use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
+use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
-use crate::fixtures::{Run, pacts_dir, start_emulator};
+use crate::fixtures::{Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator};
 
 const CONSUMER: &str = "automation-client";
 const PROVIDER: &str = "uipath-identity";
@@ -34,41 +34,27 @@ fn cmd(command: &str, broker: &BrokerDouble, args: &[&str]) -> Vec<String> {
     full
 }
 
-fn pacts() -> String {
-    pacts_dir().to_string_lossy().into_owned()
-}
-
-fn tempdir() -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("orchestrator-pact-broker-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// A copy of the tenant contract with one interaction changed, in a folder
 /// of its own: a different pact content for the broker. `breaking` makes
 /// the no-token interaction expect 418, which no deployment answers.
-fn changed_pact(breaking: bool) -> String {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    let interaction = pact["interactions"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|i| i["description"] == "a request to change the password with no bearer token")
-        .unwrap();
+fn changed_pact(breaking: bool) -> ScratchDir {
+    let mut pact = committed_pact();
+    let interaction = interaction_mut(
+        &mut pact,
+        "a request to change the password with no bearer token",
+    );
     if breaking {
         interaction["response"]["status"] = 418.into();
     } else {
         interaction["comments"] = serde_json::json!({ "text": ["a change that verifies"] });
     }
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     std::fs::write(
         dir.join("automation-client-uipath-identity.json"),
         serde_json::to_vec_pretty(&pact).unwrap(),
     )
     .unwrap();
-    dir.to_string_lossy().into_owned()
+    dir
 }
 
 async fn publish(broker: &BrokerDouble, pacts: &str, version: &str, branch: &str) -> Run {
@@ -475,7 +461,7 @@ async fn the_report_files_of_a_run_from_the_broker_list_skipped_interactions() {
         ..EmulatorConfig::default()
     })
     .await;
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     let json = dir.join("report.json");
     let summary = dir.join("summary.md");
     let verified = run(
@@ -639,7 +625,13 @@ async fn work_in_progress_pacts_are_verified_as_pending() {
     .await;
     assert_eq!(first.code, 0, "{first}");
     // A feature branch of the consumer expects something no tenant answers.
-    let feature = publish(&broker, &changed_pact(true), "c2", "feature/teapot").await;
+    let feature = publish(
+        &broker,
+        &changed_pact(true).to_string_lossy(),
+        "c2",
+        "feature/teapot",
+    )
+    .await;
     assert_eq!(feature.code, 0, "{feature}");
 
     let without_wip = run(
@@ -708,9 +700,14 @@ async fn the_webhook_callback_url_verifies_that_pact_only() {
     let broker = BrokerDouble::start().await;
     assert_eq!(publish(&broker, &pacts(), "c1", "main").await.code, 0);
     assert_eq!(
-        publish(&broker, &changed_pact(false), "c2", "feature/x")
-            .await
-            .code,
+        publish(
+            &broker,
+            &changed_pact(false).to_string_lossy(),
+            "c2",
+            "feature/x"
+        )
+        .await
+        .code,
         0
     );
     let pact_url = broker.pact_url(CONSUMER, "c2", PROVIDER).unwrap();
@@ -771,9 +768,14 @@ async fn can_i_deploy_waits_while_verification_results_are_unknown() {
     assert_eq!(recorded.code, 0, "{recorded}");
     // The consumer's new pact has not been verified yet.
     assert_eq!(
-        publish(&broker, &changed_pact(false), "c1", "main")
-            .await
-            .code,
+        publish(
+            &broker,
+            &changed_pact(false).to_string_lossy(),
+            "c1",
+            "main"
+        )
+        .await
+        .code,
         0
     );
     let ask = |retries: &'static str| {
@@ -979,7 +981,13 @@ async fn a_changed_pact_for_a_published_version_is_refused_with_the_brokers_expl
     assert_eq!(publish(&broker, &pacts(), "c1", "main").await.code, 0);
     let again = publish(&broker, &pacts(), "c1", "main").await;
     assert_eq!(again.code, 0, "the same content again is fine: {again}");
-    let changed = publish(&broker, &changed_pact(false), "c1", "main").await;
+    let changed = publish(
+        &broker,
+        &changed_pact(false).to_string_lossy(),
+        "c1",
+        "main",
+    )
+    .await;
     assert_eq!(changed.code, 2, "{changed}");
     assert!(changed.stderr.contains("(409 Conflict)"), "{changed}");
     assert!(
@@ -1238,28 +1246,13 @@ async fn start_echoing_provider() -> String {
     let app = axum::Router::new()
         .route(
             "/_states",
-            axum::routing::post(|| async {
-                axum::Json(serde_json::json!({
-                    "userId": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
-                    "oldPassword": STATE_OLD_PASSWORD,
-                    "newPassword": STATE_NEW_PASSWORD,
-                }))
-            }),
+            doubles::passwords_state(STATE_OLD_PASSWORD, STATE_NEW_PASSWORD),
         )
         .fallback(|headers: HeaderMap, body: String| async move {
-            let auth = headers
-                .get("authorization")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let auth = doubles::authorization(&headers);
             axum::Json(serde_json::json!({ "succeeded": auth, "errors": [{ "code": auth, "description": body }] }))
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/")
+    format!("http://{}/", doubles::serve(app).await)
 }
 
 #[tokio::test]

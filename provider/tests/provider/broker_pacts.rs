@@ -32,6 +32,8 @@ use pact_models::generators::Generator;
 use serde_json::json;
 use url::Url;
 
+use crate::fixtures::ScratchDir;
+
 const CLIENT: &str = "orchestrator-pact";
 const BROKER: &str = "Pact Broker";
 
@@ -163,9 +165,8 @@ fn config_of(server: &dyn ValidatingMockServer) -> BrokerConfig {
     config
 }
 
-fn publish_settings(server: &dyn ValidatingMockServer) -> (PublishSettings, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("broker-pacts-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn publish_settings(server: &dyn ValidatingMockServer) -> (PublishSettings, ScratchDir) {
+    let dir = ScratchDir::new();
     std::fs::write(
         dir.join("automation-client-uipath-identity.json"),
         serde_json::to_vec(&tiny_pact()).unwrap(),
@@ -174,7 +175,7 @@ fn publish_settings(server: &dyn ValidatingMockServer) -> (PublishSettings, Path
     (
         PublishSettings {
             broker: config_of(server),
-            pacts: vec![dir.clone()],
+            pacts: vec![dir.to_path_buf()],
             consumer_version: CONSUMER_VERSION.into(),
             branch: Some("main".into()),
             tags: vec!["dev".into()],
@@ -240,7 +241,7 @@ async fn publishes_contracts_through_the_index_and_prints_the_notices() {
     let (settings, dir) = publish_settings(server.as_ref());
     let mut out = Vec::new();
     publish::publish(&settings, &mut out).await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains(&format!(
@@ -281,7 +282,7 @@ async fn a_changed_pact_for_a_published_version_is_a_conflict() {
     let error = publish::publish(&settings, &mut Vec::new())
         .await
         .unwrap_err();
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
     assert!(matches!(error, PublishError::Conflict { .. }), "{error}");
 }
 

@@ -7,14 +7,14 @@ use std::path::Path;
 
 use orchestrator_pact::emulator::{self, EmulatorConfig};
 
-use crate::fixtures::{Run, clean_command, finish};
+use crate::fixtures::{BINARY, Run, clean_command, finish};
 
 /// Runs `bash ci/SCRIPT` with the debug binary.
 async fn script(name: &str) -> Run {
     let mut command = clean_command("bash");
     command
         .arg(Path::new("ci").join(name))
-        .env("ORCHESTRATOR_PACT", env!("CARGO_BIN_EXE_orchestrator-pact"));
+        .env("ORCHESTRATOR_PACT", BINARY);
     finish(command, vec![name.to_owned()]).await
 }
 

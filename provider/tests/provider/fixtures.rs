@@ -1,8 +1,11 @@
-//! Wiring shared by the tests: running the binary, starting emulators.
+//! Wiring shared by the tests: running the binary with a clean
+//! environment, starting emulators, scratch folders that clean up, and
+//! waiting on a condition with a bound.
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use orchestrator_pact::emulator::{self, EmulatorConfig, EmulatorHandle};
 use serde_json::{Value, json};
@@ -12,20 +15,62 @@ pub fn pacts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pacts")
 }
 
+/// The file name of the committed pact.
+pub const PACT_FILE: &str = "automation-client-uipath-identity.json";
+
+/// The committed pact ([`PACT_FILE`]) as JSON, for tests that write a
+/// changed copy.
+pub fn committed_pact() -> Value {
+    let text = std::fs::read(pacts_dir().join(PACT_FILE)).expect("the committed pact");
+    serde_json::from_slice(&text).expect("the committed pact is JSON")
+}
+
+/// The interaction of `pact` described as `description`.
+pub fn interaction_mut<'a>(pact: &'a mut Value, description: &str) -> &'a mut Value {
+    pact["interactions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["description"] == description)
+        .unwrap_or_else(|| panic!("the pact has no interaction `{description}`"))
+}
+
+/// The committed pacts, as the text of a `--pacts` argument.
+pub fn pacts() -> String {
+    pacts_dir().to_string_lossy().into_owned()
+}
+
 /// An empty folder of its own under the system's temporary folder,
-/// removed with everything in it when dropped.
+/// removed with everything in it when dropped: the one way the tests make
+/// scratch folders. It derefs to its [`Path`], so `dir.join(…)` and
+/// `dir.to_str()` work on it directly.
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     /// A fresh, empty folder.
     pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("orchestrator-pact-{}", uuid::Uuid::new_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("the temporary folder is writable");
         Self(dir)
     }
 
     /// Where it is.
     pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
         &self.0
     }
 }
@@ -45,7 +90,7 @@ where
     S: AsRef<str>,
 {
     let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command.current_dir(dir).args(&args);
     finish(command, args).await
 }
@@ -72,10 +117,30 @@ impl fmt::Display for Run {
 }
 
 impl Run {
+    /// What a finished process did; `args` are for messages.
+    pub fn from_output(args: Vec<String>, output: &std::process::Output) -> Self {
+        Self {
+            args,
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Everything the run printed.
     pub fn output(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
+}
+
+/// The path of the `orchestrator-pact` binary under test.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_orchestrator-pact");
+
+/// The `orchestrator-pact` binary under test as a [`clean_command`], not
+/// yet started: every test that runs the binary starts it this way (or
+/// through the helpers below, which use it) and adds the variables it needs.
+pub fn orchestrator_pact_command() -> tokio::process::Command {
+    clean_command(BINARY)
 }
 
 /// `program`, to be run from the workspace root with a clean environment:
@@ -98,12 +163,7 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Co
 /// Waits for `command` and keeps what it did; `args` are for messages.
 pub async fn finish(mut command: tokio::process::Command, args: Vec<String>) -> Run {
     let output = command.output().await.expect("the command runs");
-    Run {
-        args,
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(args, &output)
 }
 
 /// Runs `orchestrator-pact ARGS` with only `env` (and the clean
@@ -114,7 +174,7 @@ where
     S: AsRef<str>,
 {
     let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command.args(&args).envs(env.iter().copied());
     finish(command, args).await
 }
@@ -156,8 +216,54 @@ pub async fn setup_state_with(base: &str, state: &str, params: Value) -> (u16, V
     (status, response.json().await.unwrap())
 }
 
+/// A client-credentials token from `connect/token` at `url` (an
+/// emulator's or `serve`'s URL).
+pub async fn client_token(url: &str, id: &str, secret: &str) -> String {
+    let body: Value = http()
+        .post(format!("{url}/identity_/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// `GET url` with `bearer`, read as JSON.
+pub async fn get_json(url: &str, bearer: &str) -> Value {
+    http()
+        .get(url)
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A plain HTTP client (with the TLS provider reqwest needs installed).
 pub fn http() -> reqwest::Client {
     uipath_identity_client::tls::install_crypto_provider();
     reqwest::Client::new()
+}
+
+/// Waits until `condition` holds, looking every 20 ms; fails the test with
+/// `what` if it still does not after `within`. For waiting on another
+/// process, where no event can be awaited and no clock can be moved.
+pub async fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 
 use crate::broker_double::{BrokerDouble, DoubleConfig};
-use crate::fixtures::{Run, clean_command, finish, start_emulator};
+use crate::fixtures::{BINARY, Run, ScratchDir, clean_command, finish, start_emulator};
 
 const ORG: &str = "6f726368-6573-7472-6174-6f722d706163";
 const BROKER_TOKEN: &str = "gate-broker-t0ken";
@@ -23,7 +23,7 @@ async fn gate(script: &str, env: &[(&str, &str)]) -> Run {
     let mut command = clean_command("bash");
     command
         .arg(Path::new("ci").join(script))
-        .env("ORCHESTRATOR_PACT", env!("CARGO_BIN_EXE_orchestrator-pact"))
+        .env("ORCHESTRATOR_PACT", BINARY)
         .env("GATE_SKIP_TESTS", "1")
         .env("PACT_BROKER_RETRY_BASE_DELAY_MS", "5")
         .envs(env.iter().copied());
@@ -47,7 +47,7 @@ async fn the_gate_scripts_run_a_whole_pipeline_and_go_red_on_a_broken_tenant() {
     .await;
     broker.create_environment("production", true);
     let broker_url = broker.url();
-    let reports = std::env::temp_dir().join(format!("op-gate-{}", uuid::Uuid::new_v4()));
+    let reports = ScratchDir::new();
     let reports_dir = reports.to_string_lossy().into_owned();
     let broker_env = [
         ("PACT_BROKER_BASE_URL", broker_url.as_str()),
@@ -161,5 +161,4 @@ async fn the_gate_scripts_run_a_whole_pipeline_and_go_red_on_a_broken_tenant() {
             "a secret was printed: {run}"
         );
     }
-    let _ = std::fs::remove_dir_all(&reports);
 }

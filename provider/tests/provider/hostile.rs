@@ -96,10 +96,7 @@ impl Hostile {
 }
 
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
+    format!("http://{}", crate::doubles::serve(router).await)
 }
 
 async fn record(State(received): State<Arc<Mutex<Vec<String>>>>, request: Request) -> Response {

@@ -7,7 +7,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::broker_double::BrokerDouble;
-use crate::fixtures::{ScratchDir, orchestrator_pact_in, pacts_dir};
+use crate::fixtures::{
+    ScratchDir, committed_pact, interaction_mut, orchestrator_pact_in, pacts_dir,
+};
 
 /// The committed pact files (what the binary was built with), sorted.
 fn committed_pacts() -> Vec<PathBuf> {
@@ -42,14 +44,11 @@ fn description(file: &PathBuf) -> String {
 /// The committed pact with the no-token interaction expecting 418, which
 /// the emulator never answers, written as `dir/pacts/NAME`.
 fn broken_pact_in(dir: &std::path::Path) -> PathBuf {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    let interaction = pact["interactions"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|i| i["description"] == "a request to change the password with no bearer token")
-        .unwrap();
+    let mut pact = committed_pact();
+    let interaction = interaction_mut(
+        &mut pact,
+        "a request to change the password with no bearer token",
+    );
     interaction["response"]["status"] = 418.into();
     let folder = dir.join("pacts");
     std::fs::create_dir_all(&folder).unwrap();

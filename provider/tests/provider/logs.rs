@@ -5,7 +5,7 @@ use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Stdio;
 
-use crate::fixtures::{clean_command, orchestrator_pact, pacts_dir};
+use crate::fixtures::{orchestrator_pact, orchestrator_pact_command, pacts_dir};
 
 const ESC: char = '\u{1b}';
 
@@ -64,7 +64,7 @@ async fn on_a_terminal(env: &[(&str, &str)]) -> String {
         }
         String::from_utf8_lossy(&seen).into_owned()
     });
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command
         .args(verify_args())
         .envs(env.iter().copied())

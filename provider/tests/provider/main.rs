@@ -7,6 +7,7 @@ mod broker_pacts;
 mod ci_scripts;
 mod concurrency;
 mod connections;
+mod doubles;
 mod emulator;
 mod fixtures;
 mod fuzz;

@@ -4,22 +4,20 @@
 
 use orchestrator_pact::emulator::EmulatorConfig;
 
-use crate::fixtures::{Run, orchestrator_pact, pacts_dir, start_emulator};
+use crate::fixtures::{Run, ScratchDir, committed_pact, orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant};
 
 const FOREIGN_STATE: &str = "a user named Bob exists";
 
 /// A folder with the committed pact, its consumer renamed and every
 /// provider state replaced by [`FOREIGN_STATE`].
-fn foreign_pacts() -> std::path::PathBuf {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+fn foreign_pacts() -> ScratchDir {
+    let mut pact = committed_pact();
     pact["consumer"]["name"] = "csharp-automation".into();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         interaction["providerStates"] = serde_json::json!([{ "name": FOREIGN_STATE }]);
     }
-    let dir = std::env::temp_dir().join(format!("op-foreign-{}", uuid::Uuid::new_v4()));
+    let dir = ScratchDir::new();
     std::fs::create_dir_all(dir.join("pacts")).unwrap();
     std::fs::write(
         dir.join("pacts/csharp-automation-uipath-identity.json"),
@@ -94,7 +92,6 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
             "unknown provider state `{FOREIGN_STATE}`: the emulator knows `a user exists with a known password`"
         ),
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -113,5 +110,4 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
             "`{FOREIGN_STATE}`: unknown state; the harness knows `a user exists with a known password`"
         ),
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
 
-use crate::fixtures::{Run, orchestrator_pact, orchestrator_pact_with_env, pacts_dir};
+use crate::doubles::{authorization, passwords_state, serve};
+use crate::fixtures::{Run, ScratchDir, orchestrator_pact, orchestrator_pact_with_env, pacts_dir};
 
 /// Characters that escaping changes (XML, JSON, Markdown, URLs), a space
 /// (`+` or `%20`) and non-ASCII letters.
@@ -111,22 +112,9 @@ fn assert_no_form(secrets: &[&str], name: &str, what: &str, run: &Run) {
 /// the passwords. Every mismatch quotes them.
 async fn start_echoing_tenant() -> String {
     let app = axum::Router::new()
-        .route(
-            "/_states",
-            axum::routing::post(|| async {
-                axum::Json(json!({
-                    "userId": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
-                    "oldPassword": OLD_PASSWORD,
-                    "newPassword": NEW_PASSWORD,
-                }))
-            }),
-        )
+        .route("/_states", passwords_state(OLD_PASSWORD, NEW_PASSWORD))
         .fallback(|headers: HeaderMap, body: String| async move {
-            let auth = headers
-                .get("authorization")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let auth = authorization(&headers);
             let echoed = [
                 auth.clone(),
                 echo(&auth),
@@ -140,24 +128,13 @@ async fn start_echoing_tenant() -> String {
                 "errors": [{ "code": auth, "description": echo(&body) }],
             }))
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/")
-}
-
-fn scratch() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("op-secret-forms-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    format!("http://{}/", serve(app).await)
 }
 
 #[tokio::test]
 async fn a_tenant_echoing_secrets_in_every_form_gets_none_into_any_output_or_report() {
     let tenant = start_echoing_tenant().await;
-    let dir = scratch();
+    let dir = ScratchDir::new();
     let (junit, json, summary) = (
         dir.join("junit.xml"),
         dir.join("report.json"),
@@ -197,7 +174,6 @@ async fn a_tenant_echoing_secrets_in_every_form_gets_none_into_any_output_or_rep
         assert!(text.contains("***"), "{}: {text}", file.display());
         assert_no_form(&secrets, &file.display().to_string(), &text, &run);
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A broker that refuses every call (400, not retried) quoting the
@@ -205,22 +181,13 @@ async fn a_tenant_echoing_secrets_in_every_form_gets_none_into_any_output_or_rep
 /// might.
 async fn start_echoing_broker() -> String {
     let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
-        let auth = headers
-            .get("authorization")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let auth = authorization(&headers);
         (
             axum::http::StatusCode::BAD_REQUEST,
             axum::Json(json!({ "errors": [format!("you sent `{auth}`")] })),
         )
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/")
+    format!("http://{}/", serve(app).await)
 }
 
 #[tokio::test]

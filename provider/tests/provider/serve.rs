@@ -7,14 +7,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{http, orchestrator_pact, setup_state};
+use crate::fixtures::{
+    ScratchDir, client_token, get_json, http, orchestrator_pact, orchestrator_pact_command,
+    setup_state,
+};
 
 /// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
 pub(crate) async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+    let mut child = orchestrator_pact_command()
         .arg("serve")
         .args(args)
-        .env("PACT_DO_NOT_TRACK", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -28,23 +30,6 @@ pub(crate) async fn spawn_serve(args: &[&str]) -> (tokio::process::Child, String
         .expect("a first line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     (child, url)
-}
-
-async fn client_token(url: &str, id: &str, secret: &str) -> String {
-    let body: Value = http()
-        .post(format!("{url}/identity_/connect/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().expect("a token").to_owned()
 }
 
 async fn change_password(url: &str, token: &str, user: &str, old: &str, new: &str) -> (u16, Value) {
@@ -92,15 +77,7 @@ async fn starts_a_tenant_from_flags_in_one_line() {
     )
     .await;
     assert_eq!(status, 200);
-    let listed: Value = http()
-        .get(format!("{url}/identity_/api/User/users/{org}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&format!("{url}/identity_/api/User/users/{org}"), &token).await;
     assert_eq!(listed["totalCount"], 1);
     // Two failures lock the user.
     change_password(&url, &token, USER, "wrong", "Another-passw0rd").await;
@@ -118,8 +95,7 @@ async fn starts_a_tenant_from_flags_in_one_line() {
 
 #[tokio::test]
 async fn starts_a_tenant_from_a_config_file() {
-    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new();
     let file = dir.join("emulator.toml");
     std::fs::write(
         &file,
@@ -170,8 +146,7 @@ next = 1
 
 #[tokio::test]
 async fn refuses_a_bad_config_file_with_its_line_and_reason() {
-    let dir = std::env::temp_dir().join(format!("op-config-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new();
     let toml = dir.join("bad.toml");
     std::fs::write(
         &toml,

@@ -2,13 +2,14 @@
 //! fixtures written for these tests and pact copies broken on purpose.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::fixtures::{Run, orchestrator_pact, pacts_dir};
+use crate::fixtures::{
+    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
+};
 
 const TOO_SHORT: &str = "a request to change the password to one that is too short";
 const UNBINDABLE: &str = "a request to change the password with a body that cannot be bound";
@@ -32,33 +33,6 @@ fn swagger_2() -> String {
     fixture("identity-users-swagger-2.0.json")
 }
 
-fn pacts() -> String {
-    pacts_dir().to_string_lossy().into_owned()
-}
-
-/// A fresh directory under the system's temporary one, removed when
-/// dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "orchestrator-pact-spec-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -67,16 +41,14 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// The committed pact with only the interaction `description`, changed by
 /// `breaks`, written to a scratch file.
-fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> (Scratch, String) {
-    let text = std::fs::read_to_string(pacts_dir().join("automation-client-uipath-identity.json"))
-        .expect("the committed pact");
-    let mut pact: Value = serde_json::from_str(&text).unwrap();
+fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> (ScratchDir, String) {
+    let mut pact = committed_pact();
     let interactions = pact["interactions"].as_array_mut().unwrap();
     interactions.retain(|i| i["description"] == description);
     assert_eq!(interactions.len(), 1, "the pact has `{description}`");
     breaks(&mut interactions[0]);
-    let dir = Scratch::new();
-    let path = write(&dir.0, "broken.json", &pact.to_string());
+    let dir = ScratchDir::new();
+    let path = write(&dir, "broken.json", &pact.to_string());
     (dir, path)
 }
 
@@ -143,8 +115,8 @@ async fn the_401_without_a_token_is_accepted_with_a_note_saying_why() {
 
 #[tokio::test]
 async fn without_the_divergence_list_the_divergences_are_errors() {
-    let dir = Scratch::new();
-    let empty = write(&dir.0, "none.toml", "");
+    let dir = ScratchDir::new();
+    let empty = write(&dir, "none.toml", "");
     let run = check_spec(&openapi_3(), &pacts(), &["--divergences", &empty]).await;
     assert_eq!(run.code, 1, "{run}");
     assert!(
@@ -321,8 +293,8 @@ async fn a_path_without_the_identity_prefix_given_is_a_finding() {
 
 #[tokio::test]
 async fn the_json_report_names_each_finding_and_what_excused_it() {
-    let dir = Scratch::new();
-    let report = dir.0.join("report.json");
+    let dir = ScratchDir::new();
+    let report = dir.join("report.json");
     let run = check_spec(
         &openapi_3(),
         &pacts(),
@@ -405,8 +377,8 @@ async fn an_unusable_spec_exits_2_and_names_the_problem(
     #[case] text: &str,
     #[case] message: &str,
 ) {
-    let dir = Scratch::new();
-    let spec = write(&dir.0, name, text);
+    let dir = ScratchDir::new();
+    let spec = write(&dir, name, text);
     let run = check_spec(&spec, &pacts(), &[]).await;
     assert_eq!(run.code, 2, "{run}");
     assert!(
@@ -425,12 +397,7 @@ async fn serve_spec(body: String) -> SocketAddr {
             async move { body }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    crate::doubles::serve(app).await
 }
 
 #[tokio::test]
@@ -479,17 +446,15 @@ async fn an_unreachable_url_exits_2() {
 
 #[tokio::test]
 async fn the_spec_can_come_from_the_environment() {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
-        .args(["check-spec", "--pacts", &pacts()])
-        .env("PACT_DO_NOT_TRACK", "true")
-        .env("ORCHESTRATOR_PACT_SPEC", openapi_3())
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let run = orchestrator_pact_with_env(
+        ["check-spec", "--pacts", &pacts()],
+        &[("ORCHESTRATOR_PACT_SPEC", &openapi_3())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run}");
     assert!(
-        stdout.contains("Identity users (test fixture) 1.0.0 (OpenAPI 3.0.3)"),
-        "{stdout}"
+        run.stdout
+            .contains("Identity users (test fixture) 1.0.0 (OpenAPI 3.0.3)"),
+        "{run}"
     );
 }

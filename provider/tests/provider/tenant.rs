@@ -11,7 +11,10 @@ use rstest::rstest;
 use serde_json::Value;
 use uipath_identity_client::UserId;
 
-use crate::fixtures::{Run, http, orchestrator_pact, pacts_dir, start_emulator};
+use crate::fixtures::{
+    self, PACT_FILE, Run, ScratchDir, committed_pact, get_json, http, orchestrator_pact,
+    orchestrator_pact_command, pacts_dir, start_emulator, wait_for,
+};
 
 pub(crate) const CLIENT: &str = "gate";
 pub(crate) const CLIENT_SECRET: &str = "gate-s3cret-5b1f";
@@ -41,35 +44,18 @@ pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
 
 /// A client-credentials token of the test tenant's external application.
 pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
-    let token: Value = http()
-        .post(format!("{}/identity_/connect/token", emulator.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT),
-            ("client_secret", CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_owned()
+    fixtures::client_token(&emulator.url(), CLIENT, CLIENT_SECRET).await
 }
 
 /// The users the tenant has, as its own API lists them.
 pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
     let url = emulator.url();
     let token = client_token(emulator).await;
-    let page: Value = http()
-        .get(format!("{url}/identity_/api/User/users/{ORG}?top=1000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(
+        &format!("{url}/identity_/api/User/users/{ORG}?top=1000"),
+        &token,
+    )
+    .await;
     let mut users: Vec<(String, String)> = page["results"]
         .as_array()
         .unwrap()
@@ -182,11 +168,9 @@ async fn a_broken_contract_exits_1_and_still_cleans_up() {
 async fn state_parameters_that_contradict_their_state_create_nothing_and_exit_2() {
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
     let before = users(&emulator).await;
-    let dir = std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = "automation-client-uipath-identity.json";
-    let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    let dir = ScratchDir::new();
+    let file = PACT_FILE;
+    let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
@@ -293,10 +277,8 @@ async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
         "route=change-password,kind=delay,delay-ms=4000,next=1",
     )
     .await;
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+    let child = orchestrator_pact_command()
         .args(live_args(&emulator.url(), &[]))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .env("PACT_DO_NOT_TRACK", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -304,27 +286,24 @@ async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
         .unwrap();
     // Wait until the run has created its first user and is waiting on the
     // slow change-password answer.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while emulator.emulator.store.len() <= before.len() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the run created no user"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for("the run created no user", Duration::from_secs(20), || {
+        emulator.emulator.store.len() > before.len()
+    })
+    .await;
+    // The one-shot delay rule is used up when the request arrives.
+    wait_for(
+        "the run sent no change-password request",
+        Duration::from_secs(20),
+        || emulator.emulator.faults.is_empty(),
+    )
+    .await;
     // SAFETY: sending a signal to our own child.
     unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
     let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
         .await
         .unwrap()
         .unwrap();
-    let run = Run {
-        args: vec!["verify (SIGTERM)".into()],
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let run = Run::from_output(vec!["verify (SIGTERM)".into()], &output);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("interrupted"), "{run}");
     assert_eq!(users(&emulator).await, before, "{run}");
@@ -472,7 +451,7 @@ async fn no_secret_reaches_any_output_or_report_at_trace_level(
         ..EmulatorConfig::default()
     }))
     .await;
-    let dir = std::env::temp_dir().join(format!("op-secrets-{}", uuid::Uuid::new_v4()));
+    let dir = ScratchDir::new();
     let junit = dir.join("junit.xml");
     let json = dir.join("report.json");
     let reports = [

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use orchestrator_pact::emulator::EmulatorConfig;
 use orchestrator_pact::emulator::config::{
     ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken,
 };
+use orchestrator_pact::emulator::{Clock, EmulatorConfig};
 use rstest::rstest;
 use serde_json::{Value, json};
 use uipath_identity_client::{
@@ -14,7 +14,7 @@ use uipath_identity_client::{
     UserId,
 };
 
-use crate::fixtures::{http, start_emulator};
+use crate::fixtures::{get_json, http, start_emulator};
 
 const SECRET: &str = "app-s3cret";
 
@@ -106,8 +106,10 @@ async fn refuses_bad_token_requests_as_identity_server_does(
 
 #[tokio::test]
 async fn an_expired_token_gets_401() {
+    let clock = Clock::manual();
     let emulator = start_emulator(EmulatorConfig {
         token_lifetime: Duration::from_secs(1),
+        clock: clock.clone(),
         ..tenant_config()
     })
     .await;
@@ -136,7 +138,7 @@ async fn an_expired_token_gets_401() {
         }
     };
     assert_eq!(get(access.clone()).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_millis(1100));
     let expired = get(access).await;
     assert_eq!(expired.status(), 401);
     assert!(
@@ -199,30 +201,22 @@ async fn creates_finds_lists_and_deletes_users() {
         )
         .await;
     }
-    let user: Value = http()
-        .get(format!("{url}/myorg/mytenant/identity_/api/User/{id}"))
-        .bearer_auth("read-pat")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user = get_json(
+        &format!("{url}/myorg/mytenant/identity_/api/User/{id}"),
+        "read-pat",
+    )
+    .await;
     assert_eq!(user["userName"], "carol");
     assert_eq!(user["email"], "carol@example.test");
     assert_eq!(user["isActive"], true);
 
-    let page: Value = http()
-        .get(format!(
+    let page = get_json(
+        &format!(
             "{url}/identity_/api/User/users/{DEFAULT_ORGANIZATION}?searchTerm=DAVE&top=2&skip=1"
-        ))
-        .bearer_auth("read-pat")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+        "read-pat",
+    )
+    .await;
     assert_eq!(page["totalCount"], 5);
     let names: Vec<&str> = page["results"]
         .as_array()
@@ -524,8 +518,9 @@ async fn a_share_of_requests_faults() {
     .await;
     let url = emulator.url();
     let mut failed = 0;
+    let client = http();
     for _ in 0..200 {
-        let r = http()
+        let r = client
             .get(format!(
                 "{url}/identity_/api/User/users/{DEFAULT_ORGANIZATION}"
             ))

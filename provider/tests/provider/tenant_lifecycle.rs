@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use uipath_identity_client::UserId;
 
-use crate::fixtures::{Run, clean_command, finish, http, orchestrator_pact, start_emulator};
+use crate::fixtures::{
+    Run, finish, http, orchestrator_pact, orchestrator_pact_command, start_emulator,
+};
 use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, tenant};
 
 /// How the double departs from the emulator's answers.
@@ -62,13 +64,6 @@ struct Double {
     emulator: Arc<Emulator>,
     /// Token requests the double answered.
     token_requests: Arc<std::sync::atomic::AtomicUsize>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 async fn misbehave(State(m): State<Arc<Misbehaviour>>, request: Request, next: Next) -> Response {
@@ -109,16 +104,11 @@ async fn start_double(config: EmulatorConfig, misbehaviour: Misbehaviour) -> Dou
     let app = orchestrator_pact::emulator::app(emulator.clone()).layer(
         axum::middleware::from_fn_with_state(Arc::new(misbehaviour), misbehave),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = format!("http://{}", crate::doubles::serve(app).await);
     Double {
         url,
         emulator,
         token_requests,
-        server,
     }
 }
 
@@ -393,7 +383,7 @@ async fn cleanup_ends_on_a_listing_that_never_does(
         "--organization-id",
         ORG,
     ];
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command.args(args).kill_on_drop(true);
     let run = tokio::time::timeout(
         Duration::from_secs(60),
@@ -422,7 +412,7 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
     )
     .await;
     let before = user_names(&double.emulator);
-    let mut command = clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"));
+    let mut command = orchestrator_pact_command();
     command
         .args(live_args(&double.url, &[]))
         .stdout(Stdio::piped())
@@ -441,15 +431,13 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
         .unwrap();
     // Looked at the moment the process has ended.
     let after = user_names(&double.emulator);
-    let run = Run {
-        args: vec![format!(
+    let run = Run::from_output(
+        vec![format!(
             "verify (SIGTERM during a teardown; ended with {})",
             output.status
         )],
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+        &output,
+    );
     (run, before, after)
 }
 

@@ -7,7 +7,10 @@ use uipath_identity_client::contract::{
     REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD,
 };
 
-use crate::fixtures::{orchestrator_pact, orchestrator_pact_with_env, pacts_dir, start_emulator};
+use crate::fixtures::{
+    PACT_FILE, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
+    pacts_dir, start_emulator,
+};
 
 const INTERACTIONS: [&str; 5] = [
     "a request to change the password to one that is too short",
@@ -16,10 +19,6 @@ const INTERACTIONS: [&str; 5] = [
     "a request to change the password with no bearer token",
     "a request to change the password with the correct old password",
 ];
-
-fn pacts() -> String {
-    pacts_dir().to_string_lossy().into_owned()
-}
 
 #[tokio::test]
 async fn verifies_every_interaction_against_the_embedded_emulator() {
@@ -129,10 +128,9 @@ async fn a_deployment_that_renames_the_error_codes_fails_and_names_the_codes() {
 /// passes it too).
 #[tokio::test]
 async fn a_pact_whose_states_carry_no_password_still_verifies() {
-    let dir = tempdir();
-    let file = "automation-client-uipath-identity.json";
-    let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+    let dir = ScratchDir::new();
+    let file = PACT_FILE;
+    let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
@@ -179,7 +177,7 @@ async fn the_readmes_example_of_another_consumers_interaction_verifies() {
         "interactions": [interaction],
         "metadata": { "pactSpecification": { "version": "4.0" } },
     });
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     std::fs::write(
         dir.join("robot-rotator-uipath-identity.json"),
         pact.to_string(),
@@ -280,7 +278,7 @@ async fn injects_the_token_only_where_the_pact_has_an_authorization_header() {
 
 #[tokio::test]
 async fn writes_junit_and_json_reports() {
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     let junit = dir.join("reports/junit.xml");
     let json = dir.join("reports/verify.json");
     let run = orchestrator_pact([
@@ -307,7 +305,7 @@ async fn writes_junit_and_json_reports() {
 
 #[tokio::test]
 async fn writes_a_markdown_summary_and_appends_it_to_githubs_job_summary() {
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     let summary = dir.join("summary.md");
     let github = dir.join("step-summary.md");
     std::fs::write(&github, "earlier step\n").unwrap();
@@ -364,12 +362,6 @@ async fn filters_interactions_by_description_and_state() {
     );
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[rstest]
 #[case::empty_pact_folder(&["--pacts", "{empty}"], "no pact files")]
 #[case::missing_pact_path(&["--pacts", "{empty}/nope.json"], "does not exist")]
@@ -385,7 +377,7 @@ fn tempdir() -> std::path::PathBuf {
 #[case::state_filter_matching_nothing(&["--filter-state", "^nobody$"], "error: no interaction matches `--filter-state ^nobody$`")]
 #[tokio::test]
 async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] message: &str) {
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let garbage = dir.join("garbage.json");
@@ -496,9 +488,8 @@ async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
 
 /// A pact of `copies` times the recorded interactions, each copy under a
 /// new description (`… (copy K)`), written to a scratch folder.
-fn many_interactions(copies: usize) -> (std::path::PathBuf, Vec<String>) {
-    let recorded = pacts_dir().join("automation-client-uipath-identity.json");
-    let mut pact: Value = serde_json::from_slice(&std::fs::read(recorded).unwrap()).unwrap();
+fn many_interactions(copies: usize) -> (ScratchDir, Vec<String>) {
+    let mut pact = committed_pact();
     let originals = pact["interactions"].as_array().unwrap().clone();
     let mut interactions = Vec::new();
     for k in 0..copies {
@@ -514,7 +505,7 @@ fn many_interactions(copies: usize) -> (std::path::PathBuf, Vec<String>) {
         .map(|i| i["description"].as_str().unwrap().to_owned())
         .collect();
     pact["interactions"] = interactions.into();
-    let dir = tempdir();
+    let dir = ScratchDir::new();
     std::fs::write(dir.join("many.json"), pact.to_string()).unwrap();
     (dir, descriptions)
 }
