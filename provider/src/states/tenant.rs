@@ -23,10 +23,11 @@ use serde_json::{Value, json};
 use uipath_identity_client::contract::{
     PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
 };
-use uipath_identity_client::{NewUser, Password, UserId};
+use uipath_identity_client::{Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
+use crate::tenant::admin::NewUser;
 use crate::tenant::{Tenant, TenantError, USER_PREFIX};
 use crate::verify::redact::Redactor;
 
