@@ -8,6 +8,12 @@ pub const CONSUMER: &str = "automation-client";
 /// The provider's name in the pact and on a broker.
 pub const PROVIDER: &str = "uipath-identity";
 
+/// The name of the file the consumer tests record the pact into
+/// (`{consumer}-{provider}.json`, Pact's convention).
+pub fn pact_file_name() -> String {
+    format!("{CONSUMER}-{PROVIDER}.json")
+}
+
 /// State: a user exists whose current password is [`PARAM_PASSWORD`]; the
 /// request sends it as [`PARAM_OLD_PASSWORD`] and a policy-compliant
 /// [`PARAM_NEW_PASSWORD`].
@@ -20,12 +26,54 @@ pub const STATE_WRONG_OLD_PASSWORD: &str = "a user exists and the old password s
 /// too short for the password policy.
 pub const STATE_POLICY_VIOLATION: &str =
     "a user exists and the new password violates the password policy";
-/// Every provider state of the contract.
-pub const STATES: [&str; 3] = [
-    STATE_KNOWN_PASSWORD,
-    STATE_WRONG_OLD_PASSWORD,
-    STATE_POLICY_VIOLATION,
-];
+
+/// A provider state of the contract, typed: what every provider matches on
+/// after reading a state's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderState {
+    /// [`STATE_KNOWN_PASSWORD`].
+    KnownPassword,
+    /// [`STATE_WRONG_OLD_PASSWORD`].
+    WrongOldPassword,
+    /// [`STATE_POLICY_VIOLATION`].
+    PolicyViolation,
+}
+
+impl ProviderState {
+    /// Every provider state of the contract.
+    pub const ALL: [Self; 3] = [
+        Self::KnownPassword,
+        Self::WrongOldPassword,
+        Self::PolicyViolation,
+    ];
+
+    /// Its name in the pact.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KnownPassword => STATE_KNOWN_PASSWORD,
+            Self::WrongOldPassword => STATE_WRONG_OLD_PASSWORD,
+            Self::PolicyViolation => STATE_POLICY_VIOLATION,
+        }
+    }
+
+    /// The state of this name; `None` for a state this contract does not
+    /// define.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the request sends the user's current password as
+    /// `oldPassword` (every state but [`Self::WrongOldPassword`]).
+    pub fn sends_current_password(self) -> bool {
+        self != Self::WrongOldPassword
+    }
+
+    /// Every state's name, each in backticks, separated by commas: how a
+    /// provider that refuses an unknown state names the ones it knows.
+    pub fn known_names() -> String {
+        Self::ALL.map(|s| format!("`{}`", s.name())).join(", ")
+    }
+}
 
 /// State parameter: the user's id (a UUID), also the path's `{userId}`.
 pub const PARAM_USER_ID: &str = "userId";
@@ -103,10 +151,10 @@ pub fn check_state_params<'a>(
     let (Some(current), Some(old)) = (text(PARAM_PASSWORD)?, text(PARAM_OLD_PASSWORD)?) else {
         return Ok(());
     };
-    let must_match = match state {
-        STATE_KNOWN_PASSWORD | STATE_POLICY_VIOLATION => true,
-        STATE_WRONG_OLD_PASSWORD => false,
-        _ => return Ok(()),
+    let Some(must_match) =
+        ProviderState::from_name(state).map(ProviderState::sends_current_password)
+    else {
+        return Ok(());
     };
     if (current == old) == must_match {
         return Ok(());
@@ -153,6 +201,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_state_reads_back_from_its_name_and_no_other_name_is_a_state() {
+        for state in ProviderState::ALL {
+            assert_eq!(ProviderState::from_name(state.name()), Some(state));
+        }
+        assert_eq!(ProviderState::from_name("a user exists"), None);
+        assert_eq!(
+            ProviderState::known_names(),
+            format!(
+                "`{STATE_KNOWN_PASSWORD}`, `{STATE_WRONG_OLD_PASSWORD}`, `{STATE_POLICY_VIOLATION}`"
+            )
+        );
+    }
+
     fn params(password: Option<&str>, old: &str) -> serde_json::Value {
         let mut p =
             serde_json::json!({ PARAM_OLD_PASSWORD: old, PARAM_NEW_PASSWORD: "New-passw0rd" });
@@ -176,7 +238,7 @@ mod tests {
 
     #[test]
     fn state_params_without_a_password_pass_as_before() {
-        for state in STATES {
+        for state in ProviderState::ALL.map(ProviderState::name) {
             let p = params(None, "Whatever-1");
             assert_eq!(check_state_params(state, |k| p.get(k)), Ok(()), "{state}");
         }

@@ -21,12 +21,12 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::{Value, json};
 use uipath_identity_client::contract::{
-    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
+    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, ProviderState,
+    check_state_params,
 };
 use uipath_identity_client::{Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
-use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
 use crate::tenant::admin::NewUser;
 use crate::tenant::{Tenant, TenantError, USER_PREFIX};
 use crate::verify::redact::Redactor;
@@ -242,15 +242,15 @@ impl TenantStates {
         state: &str,
         param: impl Fn(&str) -> Option<&'a Value>,
     ) -> Result<HashMap<String, Value>, TenantError> {
-        if !KNOWN_STATES.contains(&state) {
+        let Some(known) = ProviderState::from_name(state) else {
             return Err(TenantError::Unusable {
                 what: format!("setting up the provider state `{state}`"),
                 problem: format!(
                     "unknown state; the harness knows {}",
-                    KNOWN_STATES.map(|s| format!("`{s}`")).join(", ")
+                    ProviderState::known_names()
                 ),
             });
-        }
+        };
         check_state_params(state, param).map_err(|e| TenantError::Unusable {
             what: format!("setting up the provider state `{state}`"),
             problem: e.to_string(),
@@ -300,11 +300,10 @@ impl TenantStates {
         if self.panic_after.is_some_and(|n| done > n) {
             panic!("test panic after {done} set-ups (--test-panic-after-setups)");
         }
-        let (old, new) = match state {
-            KNOWN_PASSWORD => (current.clone(), self.password()),
-            WRONG_OLD_PASSWORD => (self.wrong(), self.password()),
-            POLICY_VIOLATION => (current.clone(), self.too_short()),
-            _ => unreachable!("checked above"),
+        let (old, new) = match known {
+            ProviderState::KnownPassword => (current.clone(), self.password()),
+            ProviderState::WrongOldPassword => (self.wrong(), self.password()),
+            ProviderState::PolicyViolation => (current.clone(), self.too_short()),
         };
         if let UserMode::Existing { .. } = self.mode {
             // Every interaction may change the password on a tenant that

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use serde_json::Value;
+use uipath_identity_client::contract::{REFUSES_AN_ANONYMOUS_CALL, pact_file_name};
 
 use crate::broker_double::BrokerDouble;
 use crate::fixtures::{ScratchDir, orchestrator_pact_in, pacts_dir};
@@ -42,18 +43,18 @@ fn description(file: &PathBuf) -> String {
 /// The committed pact with the no-token interaction expecting 418, which
 /// the emulator never answers, written as `dir/pacts/NAME`.
 fn broken_pact_in(dir: &std::path::Path) -> PathBuf {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
+    let file = pacts_dir().join(pact_file_name());
     let mut pact: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let interaction = pact["interactions"]
         .as_array_mut()
         .unwrap()
         .iter_mut()
-        .find(|i| i["description"] == "a request to change the password with no bearer token")
+        .find(|i| i["description"] == REFUSES_AN_ANONYMOUS_CALL)
         .unwrap();
     interaction["response"]["status"] = 418.into();
     let folder = dir.join("pacts");
     std::fs::create_dir_all(&folder).unwrap();
-    let path = folder.join("automation-client-uipath-identity.json");
+    let path = folder.join(pact_file_name());
     std::fs::write(&path, serde_json::to_vec_pretty(&pact).unwrap()).unwrap();
     path
 }

@@ -3,6 +3,7 @@
 //! and every report say why it could not be checked.
 
 use orchestrator_pact::emulator::EmulatorConfig;
+use uipath_identity_client::contract::{PROVIDER, STATE_KNOWN_PASSWORD, pact_file_name};
 
 use crate::fixtures::{Run, orchestrator_pact, pacts_dir, start_emulator};
 use crate::tenant::{live_args, tenant};
@@ -12,7 +13,7 @@ const FOREIGN_STATE: &str = "a user named Bob exists";
 /// A folder with the committed pact, its consumer renamed and every
 /// provider state replaced by [`FOREIGN_STATE`].
 fn foreign_pacts() -> std::path::PathBuf {
-    let file = pacts_dir().join("automation-client-uipath-identity.json");
+    let file = pacts_dir().join(pact_file_name());
     let mut pact: serde_json::Value =
         serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     pact["consumer"]["name"] = "csharp-automation".into();
@@ -22,7 +23,7 @@ fn foreign_pacts() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("op-foreign-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(dir.join("pacts")).unwrap();
     std::fs::write(
-        dir.join("pacts/csharp-automation-uipath-identity.json"),
+        dir.join(format!("pacts/csharp-automation-{PROVIDER}.json")),
         serde_json::to_vec(&pact).unwrap(),
     )
     .unwrap();
@@ -91,7 +92,7 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
         &run,
         &dir,
         &format!(
-            "unknown provider state `{FOREIGN_STATE}`: the emulator knows `a user exists with a known password`"
+            "unknown provider state `{FOREIGN_STATE}`: the emulator knows `{STATE_KNOWN_PASSWORD}`"
         ),
     );
     let _ = std::fs::remove_dir_all(dir);
@@ -109,9 +110,7 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
     assert_reason_everywhere(
         &run,
         &dir,
-        &format!(
-            "`{FOREIGN_STATE}`: unknown state; the harness knows `a user exists with a known password`"
-        ),
+        &format!("`{FOREIGN_STATE}`: unknown state; the harness knows `{STATE_KNOWN_PASSWORD}`"),
     );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rstest::rstest;
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{
+    CHANGES_THE_PASSWORD, REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD,
+    REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY, pact_file_name,
+};
 
 use crate::fixtures::{Run, orchestrator_pact, pacts_dir};
 
-const TOO_SHORT: &str = "a request to change the password to one that is too short";
-const UNBINDABLE: &str = "a request to change the password with a body that cannot be bound";
-const WRONG_OLD: &str = "a request to change the password with a wrong old password";
-const NO_TOKEN: &str = "a request to change the password with no bearer token";
-const SUCCESS: &str = "a request to change the password with the correct old password";
+const TOO_SHORT: &str = REFUSES_A_TOO_SHORT_PASSWORD;
+const UNBINDABLE: &str = REFUSES_AN_UNBINDABLE_BODY;
+const WRONG_OLD: &str = REFUSES_A_WRONG_OLD_PASSWORD;
+const NO_TOKEN: &str = REFUSES_AN_ANONYMOUS_CALL;
+const SUCCESS: &str = CHANGES_THE_PASSWORD;
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,8 +72,8 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 /// The committed pact with only the interaction `description`, changed by
 /// `breaks`, written to a scratch file.
 fn broken_pact(description: &str, breaks: impl FnOnce(&mut Value)) -> (Scratch, String) {
-    let text = std::fs::read_to_string(pacts_dir().join("automation-client-uipath-identity.json"))
-        .expect("the committed pact");
+    let text =
+        std::fs::read_to_string(pacts_dir().join(pact_file_name())).expect("the committed pact");
     let mut pact: Value = serde_json::from_str(&text).unwrap();
     let interactions = pact["interactions"].as_array_mut().unwrap();
     interactions.retain(|i| i["description"] == description);

@@ -10,6 +10,9 @@ use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
 use rstest::rstest;
 use serde_json::Value;
 use uipath_identity_client::UserId;
+use uipath_identity_client::contract::{
+    PARAM_OLD_PASSWORD, PARAM_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD, pact_file_name,
+};
 
 use crate::fixtures::{Run, http, orchestrator_pact, pacts_dir, start_emulator};
 
@@ -169,7 +172,7 @@ async fn a_broken_contract_exits_1_and_still_cleans_up() {
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stdout
-            .contains("FAILED  a request to change the password with a wrong old password"),
+            .contains(&format!("FAILED  {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{run}"
     );
     assert_eq!(users(&emulator).await, before, "{run}");
@@ -184,14 +187,14 @@ async fn state_parameters_that_contradict_their_state_create_nothing_and_exit_2(
     let before = users(&emulator).await;
     let dir = std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = "automation-client-uipath-identity.json";
+    let file = pact_file_name();
     let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(file)).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(pacts_dir().join(&file)).unwrap()).unwrap();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
-            let current = params["password"].clone();
-            params.insert("oldPassword".into(), current);
+            let current = params[PARAM_PASSWORD].clone();
+            params.insert(PARAM_OLD_PASSWORD.into(), current);
         }
     }
     std::fs::write(dir.join(file), pact.to_string()).unwrap();
@@ -413,7 +416,7 @@ async fn an_existing_user_is_verified_without_lockout_risk_and_its_password_rest
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout
-            .contains("SKIPPED a request to change the password with a wrong old password"),
+            .contains(&format!("SKIPPED {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{run}"
     );
     assert!(
