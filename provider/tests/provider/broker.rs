@@ -12,7 +12,8 @@ use orchestrator_pact::emulator::config::SeedUser;
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 use uipath_identity_client::contract::{
-    CONSUMER, PROVIDER, REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, pact_file_name,
+    CONSUMER, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_USER_ID, PROVIDER,
+    REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, pact_file_name,
 };
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
@@ -1240,9 +1241,9 @@ async fn start_echoing_provider() -> String {
             "/_states",
             axum::routing::post(|| async {
                 axum::Json(serde_json::json!({
-                    "userId": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
-                    "oldPassword": STATE_OLD_PASSWORD,
-                    "newPassword": STATE_NEW_PASSWORD,
+                    PARAM_USER_ID: "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
+                    PARAM_OLD_PASSWORD: STATE_OLD_PASSWORD,
+                    PARAM_NEW_PASSWORD: STATE_NEW_PASSWORD,
                 }))
             }),
         )

@@ -8,7 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
-use uipath_identity_client::contract::{CONSUMER, REFUSES_AN_ANONYMOUS_CALL};
+use uipath_identity_client::contract::{
+    CONSUMER, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_USER_ID, REFUSES_AN_ANONYMOUS_CALL,
+};
 
 use crate::fixtures::{Run, orchestrator_pact, orchestrator_pact_with_env, pacts_dir};
 
@@ -116,9 +118,9 @@ async fn start_echoing_tenant() -> String {
             "/_states",
             axum::routing::post(|| async {
                 axum::Json(json!({
-                    "userId": "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
-                    "oldPassword": OLD_PASSWORD,
-                    "newPassword": NEW_PASSWORD,
+                    PARAM_USER_ID: "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e",
+                    PARAM_OLD_PASSWORD: OLD_PASSWORD,
+                    PARAM_NEW_PASSWORD: NEW_PASSWORD,
                 }))
             }),
         )
