@@ -3,6 +3,10 @@
 //! The consumer tests record them into `pacts/`; every provider (the
 //! emulator, a state-change URL, the tenant set-up) must understand them.
 
+use std::collections::HashMap;
+
+use crate::user_id::UserId;
+
 /// The consumer's name in the pact and on a broker.
 pub const CONSUMER: &str = "automation-client";
 /// The provider's name in the pact and on a broker.
@@ -83,6 +87,33 @@ pub const PARAM_PASSWORD: &str = "password";
 pub const PARAM_OLD_PASSWORD: &str = "oldPassword";
 /// State parameter: the `newPassword` the request sends.
 pub const PARAM_NEW_PASSWORD: &str = "newPassword";
+
+/// What a provider answers a state's set-up with: the values the
+/// interaction then uses in place of the pact's examples. Its passwords are
+/// secrets, so it has no `Debug`.
+pub struct StateValues<'a> {
+    /// [`PARAM_USER_ID`]: the user set up.
+    pub user_id: UserId,
+    /// [`PARAM_PASSWORD`]: the user's current password.
+    pub password: &'a str,
+    /// [`PARAM_OLD_PASSWORD`]: the `oldPassword` the request sends.
+    pub old_password: &'a str,
+    /// [`PARAM_NEW_PASSWORD`]: the `newPassword` the request sends.
+    pub new_password: &'a str,
+}
+
+impl StateValues<'_> {
+    /// The values under their parameter names, as a state-change answer
+    /// carries them.
+    pub fn into_params(self) -> HashMap<String, serde_json::Value> {
+        HashMap::from([
+            (PARAM_USER_ID.to_owned(), self.user_id.to_string().into()),
+            (PARAM_PASSWORD.to_owned(), self.password.into()),
+            (PARAM_OLD_PASSWORD.to_owned(), self.old_password.into()),
+            (PARAM_NEW_PASSWORD.to_owned(), self.new_password.into()),
+        ])
+    }
+}
 
 /// Interaction: the password is changed.
 pub const CHANGES_THE_PASSWORD: &str =
@@ -213,6 +244,23 @@ mod tests {
                 "`{STATE_KNOWN_PASSWORD}`, `{STATE_WRONG_OLD_PASSWORD}`, `{STATE_POLICY_VIOLATION}`"
             )
         );
+    }
+
+    #[test]
+    fn state_values_carry_each_value_under_its_parameter_name() {
+        let user_id = UserId::random();
+        let params = StateValues {
+            user_id,
+            password: "Current-1",
+            old_password: "Old-2",
+            new_password: "New-3",
+        }
+        .into_params();
+        assert_eq!(params.len(), 4);
+        assert_eq!(params[PARAM_USER_ID], user_id.to_string());
+        assert_eq!(params[PARAM_PASSWORD], "Current-1");
+        assert_eq!(params[PARAM_OLD_PASSWORD], "Old-2");
+        assert_eq!(params[PARAM_NEW_PASSWORD], "New-3");
     }
 
     fn params(password: Option<&str>, old: &str) -> serde_json::Value {

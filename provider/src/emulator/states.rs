@@ -4,11 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
-use uipath_identity_client::contract::{
-    self, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, ProviderState,
-    StateParamsError,
-};
+use serde_json::Value;
+use uipath_identity_client::contract::{self, ProviderState, StateParamsError, StateValues};
 use uipath_identity_client::{SecretString, UserId};
 
 use super::Emulator;
@@ -78,12 +75,13 @@ pub fn setup<'a>(
         Some(SecretString::new(password.clone())),
     ));
     emulator.ledger.push(state, id);
-    Ok(HashMap::from([
-        (PARAM_USER_ID.to_owned(), json!(id.to_string())),
-        (PARAM_PASSWORD.to_owned(), json!(password)),
-        (PARAM_OLD_PASSWORD.to_owned(), json!(old)),
-        (PARAM_NEW_PASSWORD.to_owned(), json!(new)),
-    ]))
+    Ok(StateValues {
+        user_id: id,
+        password: &password,
+        old_password: &old,
+        new_password: &new,
+    }
+    .into_params())
 }
 
 /// Tears `state` down: removes the user its latest set-up created.

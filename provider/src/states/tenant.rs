@@ -19,11 +19,8 @@ use std::sync::{Arc, Mutex};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use serde_json::{Value, json};
-use uipath_identity_client::contract::{
-    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, ProviderState,
-    check_state_params,
-};
+use serde_json::Value;
+use uipath_identity_client::contract::{ProviderState, StateValues, check_state_params};
 use uipath_identity_client::{Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
@@ -317,12 +314,13 @@ impl TenantStates {
         // `password` is the user's current one: in existing-user mode the
         // real user's, registered with the redactor when it was read, like
         // every password generated here.
-        Ok(HashMap::from([
-            (PARAM_USER_ID.to_owned(), json!(id.to_string())),
-            (PARAM_PASSWORD.to_owned(), json!(current.expose())),
-            (PARAM_OLD_PASSWORD.to_owned(), json!(old.expose())),
-            (PARAM_NEW_PASSWORD.to_owned(), json!(new.expose())),
-        ]))
+        Ok(StateValues {
+            user_id: id,
+            password: current.expose(),
+            old_password: old.expose(),
+            new_password: new.expose(),
+        }
+        .into_params())
     }
 
     /// Tears down the latest set-up: deletes its user, or restores the
