@@ -66,7 +66,7 @@ pub fn retry_after(
 /// The answer to a sent request (its body at most `max_body` bytes), with
 /// its `Retry-After`, or the error that kept it (a redirect among them:
 /// see [`read_reply`]).
-pub async fn read(
+pub(crate) async fn read(
     url: &Url,
     response: Result<reqwest::Response, reqwest::Error>,
     max_body: usize,
