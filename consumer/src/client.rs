@@ -3,10 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde::ser::SerializeStruct;
+use url::Url;
 
-use crate::admin::read;
 use crate::base_url::BaseUrl;
 use crate::outcome::ChangePasswordOutcome;
 use crate::secret::{BearerToken, Password};
@@ -101,7 +101,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 impl ClientError {
-    pub(crate) fn transport(url: &reqwest::Url, source: reqwest::Error) -> Self {
+    pub(crate) fn transport(url: &Url, source: reqwest::Error) -> Self {
         if let Some(refused) = find_source::<wire::CrossOriginRedirect>(&source) {
             return ClientError::Redirected {
                 url: url.to_string(),
@@ -122,7 +122,7 @@ impl ClientError {
         }
     }
 
-    pub(crate) fn body(url: &reqwest::Url, error: wire::BodyError) -> Self {
+    pub(crate) fn body(url: &Url, error: wire::BodyError) -> Self {
         match error {
             wire::BodyError::TooLarge { limit, announced } => ClientError::TooLarge {
                 url: url.to_string(),
@@ -148,6 +148,48 @@ fn find_source<'a, T: std::error::Error + 'static>(
         cause = c.source();
     }
     None
+}
+
+/// An answer as read off the wire: its status, headers and body (at most
+/// the cap). The typed calls make sense of it; other callers of the same
+/// API (a verifier's user administration) bring their own reading.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// The answer to a request sent to `url` (its body at most `max_body`
+/// bytes), or the error that kept it. A redirect is an error naming its
+/// target: the clients of this crate follow none to another origin, and a
+/// redirect that reaches here was not followed.
+pub async fn read_reply(
+    url: &Url,
+    response: Result<reqwest::Response, reqwest::Error>,
+    max_body: usize,
+) -> Result<Reply, ClientError> {
+    let response = response.map_err(|e| ClientError::transport(url, e))?;
+    let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Err(ClientError::Redirected {
+            url: url.to_string(),
+            target: wire::redirect_target(url, response.headers())
+                .unwrap_or_else(|| "nowhere (no usable Location header)".into()),
+        });
+    }
+    let headers = response.headers().clone();
+    let body = wire::read_body(response, max_body)
+        .await
+        .map_err(|e| ClientError::body(url, e))?;
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A client of one tenant's Identity API, with or without a bearer token.
@@ -255,7 +297,7 @@ impl IdentityClient {
     }
 
     /// `request` with `Authorization: Bearer …` when the client has a token.
-    pub(crate) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.token {
             Some(token) => request.header(AUTHORIZATION, format!("Bearer {}", token.expose())),
             None => request,
@@ -263,7 +305,7 @@ impl IdentityClient {
     }
 
     /// An authorized `POST url` of a JSON `body` that asks for JSON back.
-    pub(crate) fn post_json(&self, url: reqwest::Url, body: Vec<u8>) -> reqwest::RequestBuilder {
+    pub fn post_json(&self, url: Url, body: Vec<u8>) -> reqwest::RequestBuilder {
         self.authorized(
             self.http
                 .post(url)
@@ -280,7 +322,7 @@ impl IdentityClient {
     ) -> Result<ChangePasswordOutcome, ClientError> {
         let url = self.base.change_password(user);
         let request = self.post_json(url.clone(), body);
-        let answer = read(&url, request.send().await, self.max_body).await?;
+        let answer = read_reply(&url, request.send().await, self.max_body).await?;
         Ok(ChangePasswordOutcome::from_answer(
             answer.status,
             &answer.body,

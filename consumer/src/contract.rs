@@ -3,10 +3,20 @@
 //! The consumer tests record them into `pacts/`; every provider (the
 //! emulator, a state-change URL, the tenant set-up) must understand them.
 
+use std::collections::HashMap;
+
+use crate::user_id::UserId;
+
 /// The consumer's name in the pact and on a broker.
 pub const CONSUMER: &str = "automation-client";
 /// The provider's name in the pact and on a broker.
 pub const PROVIDER: &str = "uipath-identity";
+
+/// The name of the file the consumer tests record the pact into
+/// (`{consumer}-{provider}.json`, Pact's convention).
+pub fn pact_file_name() -> String {
+    format!("{CONSUMER}-{PROVIDER}.json")
+}
 
 /// State: a user exists whose current password is [`PARAM_PASSWORD`]; the
 /// request sends it as [`PARAM_OLD_PASSWORD`] and a policy-compliant
@@ -20,12 +30,54 @@ pub const STATE_WRONG_OLD_PASSWORD: &str = "a user exists and the old password s
 /// too short for the password policy.
 pub const STATE_POLICY_VIOLATION: &str =
     "a user exists and the new password violates the password policy";
-/// Every provider state of the contract.
-pub const STATES: [&str; 3] = [
-    STATE_KNOWN_PASSWORD,
-    STATE_WRONG_OLD_PASSWORD,
-    STATE_POLICY_VIOLATION,
-];
+
+/// A provider state of the contract, typed: what every provider matches on
+/// after reading a state's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderState {
+    /// [`STATE_KNOWN_PASSWORD`].
+    KnownPassword,
+    /// [`STATE_WRONG_OLD_PASSWORD`].
+    WrongOldPassword,
+    /// [`STATE_POLICY_VIOLATION`].
+    PolicyViolation,
+}
+
+impl ProviderState {
+    /// Every provider state of the contract.
+    pub const ALL: [Self; 3] = [
+        Self::KnownPassword,
+        Self::WrongOldPassword,
+        Self::PolicyViolation,
+    ];
+
+    /// Its name in the pact.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KnownPassword => STATE_KNOWN_PASSWORD,
+            Self::WrongOldPassword => STATE_WRONG_OLD_PASSWORD,
+            Self::PolicyViolation => STATE_POLICY_VIOLATION,
+        }
+    }
+
+    /// The state of this name; `None` for a state this contract does not
+    /// define.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the request sends the user's current password as
+    /// `oldPassword` (every state but [`Self::WrongOldPassword`]).
+    pub fn sends_current_password(self) -> bool {
+        self != Self::WrongOldPassword
+    }
+
+    /// Every state's name, each in backticks, separated by commas: how a
+    /// provider that refuses an unknown state names the ones it knows.
+    pub fn known_names() -> String {
+        Self::ALL.map(|s| format!("`{}`", s.name())).join(", ")
+    }
+}
 
 /// State parameter: the user's id (a UUID), also the path's `{userId}`.
 pub const PARAM_USER_ID: &str = "userId";
@@ -35,6 +87,33 @@ pub const PARAM_PASSWORD: &str = "password";
 pub const PARAM_OLD_PASSWORD: &str = "oldPassword";
 /// State parameter: the `newPassword` the request sends.
 pub const PARAM_NEW_PASSWORD: &str = "newPassword";
+
+/// What a provider answers a state's set-up with: the values the
+/// interaction then uses in place of the pact's examples. Its passwords are
+/// secrets, so it has no `Debug`.
+pub struct StateValues<'a> {
+    /// [`PARAM_USER_ID`]: the user set up.
+    pub user_id: UserId,
+    /// [`PARAM_PASSWORD`]: the user's current password.
+    pub password: &'a str,
+    /// [`PARAM_OLD_PASSWORD`]: the `oldPassword` the request sends.
+    pub old_password: &'a str,
+    /// [`PARAM_NEW_PASSWORD`]: the `newPassword` the request sends.
+    pub new_password: &'a str,
+}
+
+impl StateValues<'_> {
+    /// The values under their parameter names, as a state-change answer
+    /// carries them.
+    pub fn into_params(self) -> HashMap<String, serde_json::Value> {
+        HashMap::from([
+            (PARAM_USER_ID.to_owned(), self.user_id.to_string().into()),
+            (PARAM_PASSWORD.to_owned(), self.password.into()),
+            (PARAM_OLD_PASSWORD.to_owned(), self.old_password.into()),
+            (PARAM_NEW_PASSWORD.to_owned(), self.new_password.into()),
+        ])
+    }
+}
 
 /// Interaction: the password is changed.
 pub const CHANGES_THE_PASSWORD: &str =
@@ -103,10 +182,10 @@ pub fn check_state_params<'a>(
     let (Some(current), Some(old)) = (text(PARAM_PASSWORD)?, text(PARAM_OLD_PASSWORD)?) else {
         return Ok(());
     };
-    let must_match = match state {
-        STATE_KNOWN_PASSWORD | STATE_POLICY_VIOLATION => true,
-        STATE_WRONG_OLD_PASSWORD => false,
-        _ => return Ok(()),
+    let Some(must_match) =
+        ProviderState::from_name(state).map(ProviderState::sends_current_password)
+    else {
+        return Ok(());
     };
     if (current == old) == must_match {
         return Ok(());
@@ -153,6 +232,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_state_reads_back_from_its_name_and_no_other_name_is_a_state() {
+        for state in ProviderState::ALL {
+            assert_eq!(ProviderState::from_name(state.name()), Some(state));
+        }
+        assert_eq!(ProviderState::from_name("a user exists"), None);
+        assert_eq!(
+            ProviderState::known_names(),
+            format!(
+                "`{STATE_KNOWN_PASSWORD}`, `{STATE_WRONG_OLD_PASSWORD}`, `{STATE_POLICY_VIOLATION}`"
+            )
+        );
+    }
+
+    #[test]
+    fn state_values_carry_each_value_under_its_parameter_name() {
+        let user_id = UserId::random();
+        let params = StateValues {
+            user_id,
+            password: "Current-1",
+            old_password: "Old-2",
+            new_password: "New-3",
+        }
+        .into_params();
+        assert_eq!(params.len(), 4);
+        assert_eq!(params[PARAM_USER_ID], user_id.to_string());
+        assert_eq!(params[PARAM_PASSWORD], "Current-1");
+        assert_eq!(params[PARAM_OLD_PASSWORD], "Old-2");
+        assert_eq!(params[PARAM_NEW_PASSWORD], "New-3");
+    }
+
     fn params(password: Option<&str>, old: &str) -> serde_json::Value {
         let mut p =
             serde_json::json!({ PARAM_OLD_PASSWORD: old, PARAM_NEW_PASSWORD: "New-passw0rd" });
@@ -176,7 +286,7 @@ mod tests {
 
     #[test]
     fn state_params_without_a_password_pass_as_before() {
-        for state in STATES {
+        for state in ProviderState::ALL.map(ProviderState::name) {
             let p = params(None, "Whatever-1");
             assert_eq!(check_state_params(state, |k| p.get(k)), Ok(()), "{state}");
         }

@@ -17,16 +17,18 @@
 //! - [`outcome`]: [`ChangePasswordOutcome`], every answer the call can give,
 //!   typed by what automation acts on (wrong old password, [`PolicyRule`]s
 //!   broken, locked out, unbindable body, …).
-//! - [`client`]: [`IdentityClient`], which sends the call.
+//! - [`client`]: [`IdentityClient`], which sends the call, and
+//!   [`read_reply`](client::read_reply), how any answer of the API is read.
 //! - [`contract`]: the contract's vocabulary (provider states, their
 //!   parameters, interaction descriptions) that every provider must know.
-//! - [`admin`]: the calls a verifier needs on a real tenant (token by client
-//!   credentials, create, list and delete users), as raw answers.
 //! - [`tls`]: installs the process-wide rustls crypto provider.
 //! - [`wire`]: what every call does whatever the server answers: no
 //!   redirect to another origin, no body read past a cap.
+//!
+//! The user administration a verifier needs on a real tenant (tokens by
+//! client credentials, creating, listing and deleting users) is not here:
+//! it lives in the command-line crate, `orchestrator-pact`, the only user.
 
-pub mod admin;
 pub mod answers;
 pub mod base_url;
 pub mod client;
@@ -37,10 +39,9 @@ pub mod tls;
 pub mod user_id;
 pub mod wire;
 
-pub use admin::{Answer, IssuedToken, ListedUser, NewUser, UserPage};
 pub use answers::{IdentityError, IdentityResult, ValidationProblem};
 pub use base_url::{BaseUrl, BaseUrlError, IdentityPrefix};
-pub use client::{ChangePassword, ClientError, IdentityClient};
+pub use client::{ChangePassword, ClientError, IdentityClient, Reply};
 pub use outcome::{ChangePasswordOutcome, PolicyRule, Rejection};
 pub use secret::{BearerToken, Password, SecretString};
 pub use user_id::{UserId, UserIdError};

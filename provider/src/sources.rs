@@ -85,7 +85,7 @@ impl PactBatch {
             provider: pacts
                 .first()
                 .map(|p| p.provider.clone())
-                .unwrap_or_else(|| "uipath-identity".into()),
+                .unwrap_or_else(|| uipath_identity_client::contract::PROVIDER.into()),
             sources: pacts
                 .iter()
                 .map(|p| {
@@ -495,7 +495,8 @@ mod tests {
     fn a_pact_read_as_text_reads_back_as_the_same_json() {
         let text = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../pacts/automation-client-uipath-identity.json"),
+                .join("../pacts")
+                .join(uipath_identity_client::contract::pact_file_name()),
         )
         .unwrap();
         let whole: Value = serde_json::from_str(&text).unwrap();

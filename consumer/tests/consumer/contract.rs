@@ -28,7 +28,7 @@ use uipath_identity_client::contract::{
     CHANGES_THE_PASSWORD, CONSUMER, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD,
     PARAM_USER_ID, POLICY_CODE_REGEX, PROVIDER, REFUSES_A_TOO_SHORT_PASSWORD,
     REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY,
-    STATE_KNOWN_PASSWORD, STATE_POLICY_VIOLATION, STATE_WRONG_OLD_PASSWORD,
+    STATE_KNOWN_PASSWORD, STATE_POLICY_VIOLATION, STATE_WRONG_OLD_PASSWORD, pact_file_name,
 };
 use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_PASSWORD_TOO_SHORT};
 use uipath_identity_client::{
@@ -80,7 +80,7 @@ fn pact_dir() -> PathBuf {
             .unwrap_or_else(|| {
                 PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/pacts"))
             });
-        let file = dir.join(format!("{CONSUMER}-{PROVIDER}.json"));
+        let file = dir.join(pact_file_name());
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -5,7 +5,6 @@
 //! exponential back-off, honouring `Retry-After`.
 
 use std::time::{Duration, SystemTime};
-use uipath_identity_client::admin::retry_after;
 use uipath_identity_client::client::error_chain;
 
 use reqwest::header::{ACCEPT, USER_AGENT};
@@ -16,6 +15,7 @@ use uipath_identity_client::{BearerToken, SecretString};
 use url::Url;
 
 use super::hal::{self, Link};
+use crate::tenant::admin::retry_after;
 
 /// How the broker knows who is calling.
 #[derive(Clone, Debug)]

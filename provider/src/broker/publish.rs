@@ -144,6 +144,7 @@ pub async fn publish_contracts(client: &BrokerClient, body: &Value) -> Result<Va
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uipath_identity_client::contract;
     use url::Url;
 
     fn settings(pacts: PathBuf) -> PublishSettings {
@@ -161,17 +162,17 @@ mod tests {
     fn sends_each_pact_file_base64_encoded_under_one_consumer_version() {
         let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../pacts"));
         let (consumer, body) = request_body(&settings(dir.clone())).unwrap();
-        assert_eq!(consumer, "automation-client");
+        assert_eq!(consumer, contract::CONSUMER);
         assert_eq!(body["pacticipantVersionNumber"], "abc");
         assert_eq!(body["branch"], "main");
         assert_eq!(body["tags"], json!(["dev"]));
         assert!(body.get("buildUrl").is_none());
-        let contract = &body["contracts"][0];
-        assert_eq!(contract["providerName"], "uipath-identity");
+        let published = &body["contracts"][0];
+        assert_eq!(published["providerName"], contract::PROVIDER);
         let decoded = base64::engine::general_purpose::STANDARD
-            .decode(contract["content"].as_str().unwrap())
+            .decode(published["content"].as_str().unwrap())
             .unwrap();
-        let file = std::fs::read(dir.join("automation-client-uipath-identity.json")).unwrap();
+        let file = std::fs::read(dir.join(contract::pact_file_name())).unwrap();
         assert_eq!(decoded, file);
     }
 }

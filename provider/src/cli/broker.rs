@@ -208,7 +208,7 @@ pub struct VerifyBrokerArgs {
         short = 'n',
         env = "PACT_PROVIDER_NAME",
         value_name = "NAME",
-        default_value = "uipath-identity"
+        default_value = uipath_identity_client::contract::PROVIDER
     )]
     pub provider_name: String,
     /// The provider version the results are published for: for a tenant,

@@ -3,6 +3,11 @@
 
 use serde::Deserialize;
 use uipath_identity_client::IdentityError;
+use uipath_identity_client::outcome::{
+    CODE_PASSWORD_REQUIRES_DIGIT, CODE_PASSWORD_REQUIRES_LOWER,
+    CODE_PASSWORD_REQUIRES_NON_ALPHANUMERIC, CODE_PASSWORD_REQUIRES_UNIQUE_CHARS,
+    CODE_PASSWORD_REQUIRES_UPPER, CODE_PASSWORD_TOO_SHORT,
+};
 
 /// What a new password must satisfy.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -45,31 +50,31 @@ impl PasswordPolicy {
         let length = password.chars().count();
         if password.trim().is_empty() || length < self.min_length {
             errors.push(IdentityError::new(
-                "PasswordTooShort",
+                CODE_PASSWORD_TOO_SHORT,
                 format!("Passwords must be at least {} characters.", self.min_length),
             ));
         }
         if self.require_non_alphanumeric && password.chars().all(|c| c.is_ascii_alphanumeric()) {
             errors.push(IdentityError::new(
-                "PasswordRequiresNonAlphanumeric",
+                CODE_PASSWORD_REQUIRES_NON_ALPHANUMERIC,
                 "Passwords must have at least one non alphanumeric character.",
             ));
         }
         if self.require_digit && !password.chars().any(|c| c.is_ascii_digit()) {
             errors.push(IdentityError::new(
-                "PasswordRequiresDigit",
+                CODE_PASSWORD_REQUIRES_DIGIT,
                 "Passwords must have at least one digit ('0'-'9').",
             ));
         }
         if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
             errors.push(IdentityError::new(
-                "PasswordRequiresLower",
+                CODE_PASSWORD_REQUIRES_LOWER,
                 "Passwords must have at least one lowercase ('a'-'z').",
             ));
         }
         if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
             errors.push(IdentityError::new(
-                "PasswordRequiresUpper",
+                CODE_PASSWORD_REQUIRES_UPPER,
                 "Passwords must have at least one uppercase ('A'-'Z').",
             ));
         }
@@ -79,7 +84,7 @@ impl PasswordPolicy {
             seen.dedup();
             if seen.len() < self.required_unique_chars {
                 errors.push(IdentityError::new(
-                    "PasswordRequiresUniqueChars",
+                    CODE_PASSWORD_REQUIRES_UNIQUE_CHARS,
                     format!(
                         "Passwords must use at least {} different characters.",
                         self.required_unique_chars

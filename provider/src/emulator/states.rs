@@ -4,31 +4,18 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
-use uipath_identity_client::contract::{
-    self, PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, StateParamsError,
-};
+use serde_json::Value;
+use uipath_identity_client::contract::{self, ProviderState, StateParamsError, StateValues};
 use uipath_identity_client::{SecretString, UserId};
 
 use super::Emulator;
 use super::store::User;
 
-/// A user exists; `password` is its password, sent as `oldPassword`, and
-/// `newPassword` a valid one.
-pub const KNOWN_PASSWORD: &str = contract::STATE_KNOWN_PASSWORD;
-/// A user exists; `oldPassword` is not its `password`.
-pub const WRONG_OLD_PASSWORD: &str = contract::STATE_WRONG_OLD_PASSWORD;
-/// A user exists; `newPassword` breaks the password policy (too short).
-pub const POLICY_VIOLATION: &str = contract::STATE_POLICY_VIOLATION;
-
-/// Every state name the emulator can set up.
-pub const KNOWN_STATES: [&str; 3] = contract::STATES;
-
 /// Why a state could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// A state name the emulator does not know.
-    #[error("unknown provider state `{0}`: the emulator knows {known}", known = KNOWN_STATES.map(|s| format!("`{s}`")).join(", "))]
+    #[error("unknown provider state `{0}`: the emulator knows {known}", known = ProviderState::known_names())]
     Unknown(String),
     /// Parameters that contradict their state.
     #[error(transparent)]
@@ -56,7 +43,7 @@ impl Ledger {
     }
 }
 
-/// Sets up `state`: creates a fresh user and answers with what it set up
+/// Sets up `state` (one of [`ProviderState`]'s names): creates a fresh user and answers with what it set up
 /// and what the interaction sends (`userId`, `password`, `oldPassword`,
 /// `newPassword`). `param` reads the state's parameters: they are checked
 /// against the state ([`contract::check_state_params`]), but the values are
@@ -71,11 +58,13 @@ pub fn setup<'a>(
 ) -> Result<HashMap<String, Value>, StateError> {
     let policy = &emulator.config.policy;
     let password = policy.generate();
-    let (old, new) = match state {
-        KNOWN_PASSWORD => (password.clone(), policy.generate()),
-        WRONG_OLD_PASSWORD => (format!("{password}-wrong"), policy.generate()),
-        POLICY_VIOLATION => (password.clone(), policy.too_short_example()),
-        other => return Err(StateError::Unknown(other.chars().take(200).collect())),
+    let Some(known) = ProviderState::from_name(state) else {
+        return Err(StateError::Unknown(state.chars().take(200).collect()));
+    };
+    let (old, new) = match known {
+        ProviderState::KnownPassword => (password.clone(), policy.generate()),
+        ProviderState::WrongOldPassword => (format!("{password}-wrong"), policy.generate()),
+        ProviderState::PolicyViolation => (password.clone(), policy.too_short_example()),
     };
     contract::check_state_params(state, param)?;
     let id = UserId::random();
@@ -86,12 +75,13 @@ pub fn setup<'a>(
         Some(SecretString::new(password.clone())),
     ));
     emulator.ledger.push(state, id);
-    Ok(HashMap::from([
-        (PARAM_USER_ID.to_owned(), json!(id.to_string())),
-        (PARAM_PASSWORD.to_owned(), json!(password)),
-        (PARAM_OLD_PASSWORD.to_owned(), json!(old)),
-        (PARAM_NEW_PASSWORD.to_owned(), json!(new)),
-    ]))
+    Ok(StateValues {
+        user_id: id,
+        password: &password,
+        old_password: &old,
+        new_password: &new,
+    }
+    .into_params())
 }
 
 /// Tears `state` down: removes the user its latest set-up created.

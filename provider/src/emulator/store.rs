@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_USER_LOCKED_OUT};
 use uipath_identity_client::{IdentityError, SecretString, UserId};
 use uuid::Uuid;
 
@@ -378,7 +379,7 @@ impl Store {
         }
         if user.locked {
             return ChangeResult::Refused(vec![IdentityError::new(
-                "UserLockedOut",
+                CODE_USER_LOCKED_OUT,
                 "User is locked out.",
             )]);
         }
@@ -388,7 +389,7 @@ impl Store {
                 user.locked = true;
             }
             return ChangeResult::Refused(vec![IdentityError::new(
-                "PasswordMismatch",
+                CODE_PASSWORD_MISMATCH,
                 "Incorrect password.",
             )]);
         }

@@ -19,15 +19,13 @@ use std::sync::{Arc, Mutex};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use serde_json::{Value, json};
-use uipath_identity_client::contract::{
-    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, check_state_params,
-};
-use uipath_identity_client::{NewUser, Password, UserId};
+use serde_json::Value;
+use uipath_identity_client::contract::{ProviderState, StateValues, check_state_params};
+use uipath_identity_client::{Password, UserId};
 
 use crate::emulator::policy::PasswordPolicy;
-use crate::emulator::states::{KNOWN_PASSWORD, KNOWN_STATES, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
 use crate::redact::Redactor;
+use crate::tenant::admin::NewUser;
 use crate::tenant::{Tenant, TenantError, USER_PREFIX};
 
 /// Something to undo on the tenant.
@@ -241,15 +239,15 @@ impl TenantStates {
         state: &str,
         param: impl Fn(&str) -> Option<&'a Value>,
     ) -> Result<HashMap<String, Value>, TenantError> {
-        if !KNOWN_STATES.contains(&state) {
+        let Some(known) = ProviderState::from_name(state) else {
             return Err(TenantError::Unusable {
                 what: format!("setting up the provider state `{state}`"),
                 problem: format!(
                     "unknown state; the harness knows {}",
-                    KNOWN_STATES.map(|s| format!("`{s}`")).join(", ")
+                    ProviderState::known_names()
                 ),
             });
-        }
+        };
         check_state_params(state, param).map_err(|e| TenantError::Unusable {
             what: format!("setting up the provider state `{state}`"),
             problem: e.to_string(),
@@ -299,11 +297,10 @@ impl TenantStates {
         if self.panic_after.is_some_and(|n| done > n) {
             panic!("test panic after {done} set-ups (--test-panic-after-setups)");
         }
-        let (old, new) = match state {
-            KNOWN_PASSWORD => (current.clone(), self.password()),
-            WRONG_OLD_PASSWORD => (self.wrong(), self.password()),
-            POLICY_VIOLATION => (current.clone(), self.too_short()),
-            _ => unreachable!("checked above"),
+        let (old, new) = match known {
+            ProviderState::KnownPassword => (current.clone(), self.password()),
+            ProviderState::WrongOldPassword => (self.wrong(), self.password()),
+            ProviderState::PolicyViolation => (current.clone(), self.too_short()),
         };
         if let UserMode::Existing { .. } = self.mode {
             // Every interaction may change the password on a tenant that
@@ -317,12 +314,13 @@ impl TenantStates {
         // `password` is the user's current one: in existing-user mode the
         // real user's, registered with the redactor when it was read, like
         // every password generated here.
-        Ok(HashMap::from([
-            (PARAM_USER_ID.to_owned(), json!(id.to_string())),
-            (PARAM_PASSWORD.to_owned(), json!(current.expose())),
-            (PARAM_OLD_PASSWORD.to_owned(), json!(old.expose())),
-            (PARAM_NEW_PASSWORD.to_owned(), json!(new.expose())),
-        ]))
+        Ok(StateValues {
+            user_id: id,
+            password: current.expose(),
+            old_password: old.expose(),
+            new_password: new.expose(),
+        }
+        .into_params())
     }
 
     /// Tears down the latest set-up: deletes its user, or restores the

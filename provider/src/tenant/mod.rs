@@ -6,13 +6,14 @@
 //! within a time budget and a number of attempts. The interaction under
 //! verification never goes through here: its answer is the verdict.
 
+pub mod admin;
 pub mod retry;
 pub mod token;
 
-use uipath_identity_client::{
-    Answer, ClientError, IdentityClient, NewUser, Password, UserId, UserPage,
-};
+use uipath_identity_client::{ClientError, IdentityClient, Password, UserId};
 use uuid::Uuid;
+
+use admin::{Answer, ListedUser, NewUser, UserPage};
 
 pub use retry::RetryPolicy;
 pub use token::{Credentials, TokenSource};
@@ -221,7 +222,7 @@ impl Tenant {
                 "PM.User or PM.User.Write",
                 |c| {
                     let user = user.clone();
-                    async move { c.create_user(&user).await }
+                    async move { admin::create_user(&c, &user).await }
                 },
             )
             .await?;
@@ -247,7 +248,7 @@ impl Tenant {
                 |a| a.is_success() || a.status == 404,
                 |c| {
                     let id = user.id;
-                    async move { c.get_user(&id).await }
+                    async move { admin::get_user(&c, &id).await }
                 },
             )
             .await?;
@@ -275,7 +276,7 @@ impl Tenant {
             |a| a.is_success() || a.status == 404,
             |c| {
                 let id = *id;
-                async move { c.delete_user(&id).await }
+                async move { admin::delete_user(&c, &id).await }
             },
         )
         .await?;
@@ -292,7 +293,7 @@ impl Tenant {
             .call(&what, "PM.User or PM.User.Write", |c| {
                 let to = to.clone();
                 let id = *id;
-                async move { c.set_password(&id, &to).await }
+                async move { admin::set_password(&c, &id, &to).await }
             })
             .await?;
         if answer
@@ -327,7 +328,7 @@ impl Tenant {
         let incomplete = loop {
             let answer = self
                 .call("listing users", "PM.User or PM.User.Read", |c| async move {
-                    c.list_users(&organization, prefix, PAGE_SIZE, skip).await
+                    admin::list_users(&c, &organization, prefix, PAGE_SIZE, skip).await
                 })
                 .await?;
             // An answer that is no page of users (a proxy's login page, say)
@@ -412,7 +413,7 @@ pub struct ListProgress {
 #[derive(Debug)]
 pub struct Listing {
     /// The matching users.
-    pub users: Vec<uipath_identity_client::ListedUser>,
+    pub users: Vec<ListedUser>,
     /// Why the listing did not read every page, if it did not.
     pub incomplete: Option<String>,
 }

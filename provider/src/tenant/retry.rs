@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use uipath_identity_client::{Answer, ClientError};
+use uipath_identity_client::ClientError;
+
+use super::admin::Answer;
 
 /// How set-up, teardown and token calls are retried.
 #[derive(Clone, Copy, Debug)]

@@ -5,9 +5,12 @@
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use uipath_identity_client::{BearerToken, IssuedToken, SecretString};
+use reqwest::header::ACCEPT;
+use serde::Deserialize;
+use uipath_identity_client::{BearerToken, ClientError, SecretString};
 use url::Url;
 
+use super::admin::{Answer, read};
 use super::{RetryPolicy, TenantError};
 use crate::redact::Redactor;
 
@@ -29,6 +32,93 @@ pub enum Credentials {
         /// `{identity}/connect/token`.
         token_url: Url,
     },
+}
+
+/// A token issued by `connect/token`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct IssuedToken {
+    /// The access token.
+    pub access_token: BearerToken,
+    /// Seconds until it expires, as the server wrote it (a number, or
+    /// sometimes a string): read it with [`IssuedToken::expires_in_seconds`].
+    #[serde(default)]
+    pub expires_in: Option<serde_json::Value>,
+    /// The scopes granted, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+impl IssuedToken {
+    /// Reads a token answer: the token, or what is wrong with the answer
+    /// (not JSON, no `access_token`, an `access_token` that is no string).
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_owned())?;
+        match value.get("access_token") {
+            None | Some(serde_json::Value::Null) => {
+                return Err("the answer has no access_token".into());
+            }
+            Some(serde_json::Value::String(s)) if !s.is_empty() => {}
+            Some(_) => return Err("the answer's access_token is not a non-empty string".into()),
+        }
+        serde_json::from_value(value).map_err(|e| format!("the answer is not a token: {e}"))
+    }
+
+    /// The lifetime `expires_in` gives, in whole seconds: `Ok(None)` when
+    /// absent; a whole number, a number with a fraction (rounded down) or
+    /// the text of one; saturated at `u64::MAX`. Anything else, zero or
+    /// negative is an error naming the value.
+    pub fn expires_in_seconds(&self) -> Result<Option<u64>, String> {
+        let value = match &self.expires_in {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(v) => v,
+        };
+        let number = match value {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let shown: String = value.to_string().chars().take(40).collect();
+        match number {
+            Some(n) if n.is_finite() && n >= 1.0 => {
+                // An exact integer is taken as is; `as` saturates the rest.
+                Ok(Some(match value.as_u64() {
+                    Some(exact) => exact,
+                    None => n as u64,
+                }))
+            }
+            Some(_) => Err(format!(
+                "`expires_in` is {shown}, not a positive number of seconds"
+            )),
+            None => Err(format!("`expires_in` is {shown}, not a number of seconds")),
+        }
+    }
+}
+
+/// Asks `token_url` for a token by client credentials; the answer's body
+/// is read up to `max_body` bytes. Build `http` without redirects: the form
+/// carries the secret.
+pub async fn request_token(
+    http: &reqwest::Client,
+    token_url: &Url,
+    client_id: &str,
+    client_secret: &SecretString,
+    scopes: &str,
+    max_body: usize,
+) -> Result<Answer, ClientError> {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", client_secret.expose()),
+        ("scope", scopes),
+    ];
+    let response = http
+        .post(token_url.clone())
+        .header(ACCEPT, "application/json")
+        .form(&form)
+        .send()
+        .await;
+    read(token_url, response, max_body).await
 }
 
 /// Renew a token when less than this share of its lifetime is left.
@@ -130,7 +220,7 @@ impl TokenSource {
         let answer = self
             .retry
             .run(|| {
-                uipath_identity_client::admin::request_token(
+                request_token(
                     &self.http,
                     token_url,
                     id,
@@ -203,5 +293,47 @@ impl TokenSource {
             Some((issued.access_token, expires, lifetime));
         tracing::info!(client = %id, lifetime_s = lifetime.as_secs(), "got a token by client credentials");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IssuedToken;
+
+    fn lifetime(body: &str) -> Result<Option<u64>, String> {
+        IssuedToken::parse(body.as_bytes())?.expires_in_seconds()
+    }
+
+    #[test]
+    fn reads_expires_in_in_every_form_servers_write_it() {
+        let token = |e: &str| format!(r#"{{"access_token":"t","expires_in":{e}}}"#);
+        assert_eq!(lifetime(&token("3600")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("\"3600\"")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("3600.5")), Ok(Some(3600)));
+        assert_eq!(lifetime(&token("1e30")), Ok(Some(u64::MAX)));
+        assert_eq!(lifetime(&token("18446744073709551615")), Ok(Some(u64::MAX)));
+        assert_eq!(lifetime(&token("null")), Ok(None));
+        assert_eq!(lifetime(r#"{"access_token":"t"}"#), Ok(None));
+        for bad in ["-1", "0", "\"soon\"", "true"] {
+            let problem = lifetime(&token(bad)).unwrap_err();
+            assert!(problem.contains("`expires_in` is"), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_token_answer() {
+        assert_eq!(
+            IssuedToken::parse(b"<html>").unwrap_err(),
+            "the answer is not JSON"
+        );
+        assert_eq!(
+            IssuedToken::parse(b"{}").unwrap_err(),
+            "the answer has no access_token"
+        );
+        assert!(
+            IssuedToken::parse(br#"{"access_token":7}"#)
+                .unwrap_err()
+                .contains("not a non-empty string")
+        );
     }
 }

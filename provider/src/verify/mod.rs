@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uipath_identity_client::client::error_chain;
+use uipath_identity_client::contract::STATE_WRONG_OLD_PASSWORD;
 
 use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
@@ -30,7 +31,6 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::emulator::policy::PasswordPolicy;
-use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::http;
 use crate::redact::Redactor;
@@ -345,7 +345,11 @@ fn without_wrong_password(
             interactions.retain(|interaction| {
                 let risky = interaction["providerStates"]
                     .as_array()
-                    .is_some_and(|states| states.iter().any(|st| st["name"] == WRONG_OLD_PASSWORD));
+                    .is_some_and(|states| {
+                        states
+                            .iter()
+                            .any(|st| st["name"] == STATE_WRONG_OLD_PASSWORD)
+                    });
                 if risky {
                     skipped.push(
                         interaction["description"]

@@ -10,15 +10,15 @@ use axum::http::Method;
 use orchestrator_pact::emulator::config::SeedUser;
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
+use uipath_identity_client::contract::{
+    CONSUMER, PROVIDER, REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, pact_file_name,
+};
 
 use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
 use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
 use crate::fixtures::{Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator};
-
-const CONSUMER: &str = "automation-client";
-const PROVIDER: &str = "uipath-identity";
 
 /// `COMMAND --broker-url URL --retry-base-delay 5 ARGS`: retries in
 /// milliseconds, so that fault tests stay fast.
@@ -39,10 +39,7 @@ fn cmd(command: &str, broker: &BrokerDouble, args: &[&str]) -> Vec<String> {
 /// the no-token interaction expect 418, which no deployment answers.
 fn changed_pact(breaking: bool) -> ScratchDir {
     let mut pact = committed_pact();
-    let interaction = interaction_mut(
-        &mut pact,
-        "a request to change the password with no bearer token",
-    );
+    let interaction = interaction_mut(&mut pact, REFUSES_AN_ANONYMOUS_CALL);
     if breaking {
         interaction["response"]["status"] = 418.into();
     } else {
@@ -50,7 +47,7 @@ fn changed_pact(breaking: bool) -> ScratchDir {
     }
     let dir = ScratchDir::new();
     std::fs::write(
-        dir.join("automation-client-uipath-identity.json"),
+        dir.join(pact_file_name()),
         serde_json::to_vec_pretty(&pact).unwrap(),
     )
     .unwrap();
@@ -133,15 +130,15 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     .await;
     assert_eq!(published.code, 0, "{published}");
     assert!(
-        published
-            .stdout
-            .contains("published 1 pact(s) of automation-client version c1 (branch main)"),
+        published.stdout.contains(&format!(
+            "published 1 pact(s) of {CONSUMER} version c1 (branch main)"
+        )),
         "{published}"
     );
     assert!(
-        published
-            .stdout
-            .contains("broker: Created automation-client version c1 with branch main and tags dev"),
+        published.stdout.contains(&format!(
+            "broker: Created {CONSUMER} version c1 with branch main and tags dev"
+        )),
         "the broker's notices are printed: {published}"
     );
     assert_eq!(
@@ -157,9 +154,9 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     let too_early = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
     assert_eq!(too_early.code, 1, "{too_early}");
     assert!(
-        too_early
-            .stdout
-            .contains("There is no version of uipath-identity currently in production"),
+        too_early.stdout.contains(&format!(
+            "There is no version of {PROVIDER} currently in production"
+        )),
         "{too_early}"
     );
 
@@ -184,9 +181,9 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     .await;
     assert_eq!(verified.code, 0, "{verified}");
     assert!(
-        verified.stdout.contains(
-            "pact 1 of 1: Pact between automation-client (c1) and uipath-identity [pending"
-        ),
+        verified.stdout.contains(&format!(
+            "pact 1 of 1: Pact between {CONSUMER} (c1) and {PROVIDER} [pending"
+        )),
         "the first verification of a pact is pending: {verified}"
     );
     assert!(
@@ -198,7 +195,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
         "{verified}"
     );
     assert!(
-        verified.stdout.contains("published the verification results of Pact between automation-client (c1) and uipath-identity for uipath-identity version t1: verified"),
+        verified.stdout.contains(&format!("published the verification results of Pact between {CONSUMER} (c1) and {PROVIDER} for {PROVIDER} version t1: verified")),
         "{verified}"
     );
     assert!(
@@ -255,9 +252,9 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     .await;
     assert_eq!(recorded.code, 0, "{recorded}");
     assert!(
-        recorded
-            .stdout
-            .contains("recorded the deployment of uipath-identity version t1 to production"),
+        recorded.stdout.contains(&format!(
+            "recorded the deployment of {PROVIDER} version t1 to production"
+        )),
         "{recorded}"
     );
 
@@ -265,9 +262,9 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     let consumer_can = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
     assert_eq!(consumer_can.code, 0, "{consumer_can}");
     assert!(
-        consumer_can
-            .stdout
-            .contains("automation-client | c1        | uipath-identity | t1        | true"),
+        consumer_can.stdout.contains(&format!(
+            "{CONSUMER} | c1        | {PROVIDER} | t1        | true"
+        )),
         "the matrix is printed as a table: {consumer_can}"
     );
     assert!(
@@ -383,7 +380,7 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
     assert!(
         verified
             .stdout
-            .contains("FAILED  a request to change the password with a wrong old password"),
+            .contains(&format!("FAILED  {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{verified}"
     );
     assert!(
@@ -393,7 +390,7 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
     assert!(
         verified
             .stdout
-            .contains("for uipath-identity version t2: failed"),
+            .contains(&format!("for {PROVIDER} version t2: failed")),
         "{verified}"
     );
     let results = broker.verifications();
@@ -408,7 +405,7 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
     assert_eq!(failed.len(), 1, "{:?}", results[0].body);
     assert_eq!(
         failed[0]["interactionDescription"],
-        "a request to change the password with a wrong old password"
+        REFUSES_A_WRONG_OLD_PASSWORD
     );
     assert!(
         failed[0]["mismatches"]
@@ -423,13 +420,13 @@ async fn a_tenant_that_breaks_the_contract_fails_publishes_a_failure_and_may_not
     let may_not = can_i_deploy_to_production(&broker, PROVIDER, "t2", &[], &[]).await;
     assert_eq!(may_not.code, 1, "{may_not}");
     assert!(
-        may_not
-            .stdout
-            .contains("no: uipath-identity version t2 cannot be deployed to production"),
+        may_not.stdout.contains(&format!(
+            "no: {PROVIDER} version t2 cannot be deployed to production"
+        )),
         "{may_not}"
     );
     assert!(
-        may_not.stdout.contains("reason: The verification for the pact between automation-client (c1) and uipath-identity (t2) failed"),
+        may_not.stdout.contains(&format!("reason: The verification for the pact between {CONSUMER} (c1) and {PROVIDER} (t2) failed")),
         "{may_not}"
     );
     assert!(may_not.stdout.contains("| false"), "{may_not}");
@@ -487,7 +484,7 @@ async fn the_report_files_of_a_run_from_the_broker_list_skipped_interactions() {
     )
     .await;
     assert_eq!(verified.code, 0, "{verified}");
-    let skipped = "a request to change the password with a wrong old password";
+    let skipped = REFUSES_A_WRONG_OLD_PASSWORD;
     assert!(
         verified.stdout.contains(&format!("SKIPPED {skipped}")),
         "{verified}"
@@ -554,7 +551,7 @@ async fn a_failing_pending_pact_is_reported_and_does_not_fail_the_run_until_it_w
     assert!(
         pending
             .stdout
-            .contains("PENDING a request to change the password with a wrong old password"),
+            .contains(&format!("PENDING {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{pending}"
     );
     assert!(
@@ -566,7 +563,7 @@ async fn a_failing_pending_pact_is_reported_and_does_not_fail_the_run_until_it_w
     assert!(
         pending
             .stdout
-            .contains("for uipath-identity version t1: failed"),
+            .contains(&format!("for {PROVIDER} version t1: failed")),
         "{pending}"
     );
     assert!(
@@ -674,9 +671,9 @@ async fn work_in_progress_pacts_are_verified_as_pending() {
         "a failing WIP pact does not fail the run: {with_wip}"
     );
     assert!(
-        with_wip.stdout.contains(
-            "pact 2 of 2: Pact between automation-client (c2) and uipath-identity [work in progress"
-        ),
+        with_wip.stdout.contains(&format!(
+            "pact 2 of 2: Pact between {CONSUMER} (c2) and {PROVIDER} [work in progress"
+        )),
         "{with_wip}"
     );
     assert!(
@@ -686,7 +683,7 @@ async fn work_in_progress_pacts_are_verified_as_pending() {
     assert!(
         with_wip
             .stdout
-            .contains("PENDING a request to change the password with no bearer token"),
+            .contains(&format!("PENDING {REFUSES_AN_ANONYMOUS_CALL}")),
         "{with_wip}"
     );
     assert!(
@@ -991,7 +988,7 @@ async fn a_changed_pact_for_a_published_version_is_refused_with_the_brokers_expl
     assert_eq!(changed.code, 2, "{changed}");
     assert!(changed.stderr.contains("(409 Conflict)"), "{changed}");
     assert!(
-        changed.stderr.contains("Cannot change the content of the pact for automation-client version c1 and provider uipath-identity"),
+        changed.stderr.contains(&format!("Cannot change the content of the pact for {CONSUMER} version c1 and provider {PROVIDER}")),
         "the broker's own explanation: {changed}"
     );
     assert!(
@@ -1061,9 +1058,9 @@ async fn a_failure_to_fetch_pacts_fails_the_run() {
 }
 
 #[rstest::rstest]
-#[case::no_pacts(&["verify"], "has no pact for provider `uipath-identity`")]
+#[case::no_pacts(&["verify"], &format!("has no pact for provider `{PROVIDER}`"))]
 #[case::unknown_environment(&["record-deployment", "--pacticipant", CONSUMER, "--version", "c1", "--environment", "staging"], "has no environment `staging` (it has: production)")]
-#[case::unknown_version(&["record-deployment", "--pacticipant", CONSUMER, "--version", "nope", "--environment", "production"], "knows no version nope of automation-client")]
+#[case::unknown_version(&["record-deployment", "--pacticipant", CONSUMER, "--version", "nope", "--environment", "production"], &format!("knows no version nope of {CONSUMER}"))]
 #[case::matching_branch_without_a_branch(&["verify", "--consumer-version-selectors", r#"{"matchingBranch": true}"#], "needs `--provider-branch`")]
 #[case::selector_not_json(&["verify", "--consumer-version-selectors", "mainBranch"], "is not JSON")]
 #[case::publish_without_version(&["verify", "--publish"], "--provider-version")]

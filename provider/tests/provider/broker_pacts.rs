@@ -30,6 +30,9 @@ use pact_consumer::prelude::*;
 use pact_consumer::{each_like, json_pattern, like, term};
 use pact_models::generators::Generator;
 use serde_json::json;
+use uipath_identity_client::contract::{
+    CONSUMER, PROVIDER, REFUSES_A_WRONG_OLD_PASSWORD, pact_file_name,
+};
 use url::Url;
 
 use crate::fixtures::ScratchDir;
@@ -37,8 +40,6 @@ use crate::fixtures::ScratchDir;
 const CLIENT: &str = "orchestrator-pact";
 const BROKER: &str = "Pact Broker";
 
-const CONSUMER: &str = "automation-client";
-const PROVIDER: &str = "uipath-identity";
 const CONSUMER_VERSION: &str = "5556b8149bf8bac76bc30f50a8a2dd4c22c85f30";
 const PROVIDER_VERSION: &str = "2024.10.1";
 const PACT_VERSION: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
@@ -168,7 +169,7 @@ fn config_of(server: &dyn ValidatingMockServer) -> BrokerConfig {
 fn publish_settings(server: &dyn ValidatingMockServer) -> (PublishSettings, ScratchDir) {
     let dir = ScratchDir::new();
     std::fs::write(
-        dir.join("automation-client-uipath-identity.json"),
+        dir.join(pact_file_name()),
         serde_json::to_vec(&tiny_pact()).unwrap(),
     )
     .unwrap();
@@ -250,7 +251,7 @@ async fn publishes_contracts_through_the_index_and_prints_the_notices() {
         "{out}"
     );
     assert!(
-        out.contains("broker: Pact published for automation-client"),
+        out.contains(&format!("broker: Pact published for {CONSUMER}")),
         "{out}"
     );
 }
@@ -286,17 +287,18 @@ async fn a_changed_pact_for_a_published_version_is_a_conflict() {
     assert!(matches!(error, PublishError::Conflict { .. }), "{error}");
 }
 
-const PACT_PATH: &str = "/pacts/provider/uipath-identity/consumer/automation-client/pact-version/";
-const PACT_PATH_TEMPLATE: &str =
-    "/pacts/provider/uipath-identity/consumer/automation-client/pact-version/${pactVersion}";
+static PACT_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/pact-version/"));
+static PACT_PATH_TEMPLATE: LazyLock<String> =
+    LazyLock::new(|| format!("{}${{pactVersion}}", *PACT_PATH));
 
 fn pact_path() -> String {
-    format!("{PACT_PATH}{PACT_VERSION}")
+    format!("{}{PACT_VERSION}", *PACT_PATH)
 }
 
 fn pact_path_pattern() -> StringPattern {
     term!(
-        format!("^{}[0-9a-f]+$", regex::escape(PACT_PATH)),
+        format!("^{}[0-9a-f]+$", regex::escape(&PACT_PATH)),
         pact_path()
     )
     .into()
@@ -348,7 +350,7 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
                             "_links": {
                                 "self": {
                                     "href": term!(
-                                        format!("^https?://.*{}[0-9a-f]+$", regex::escape(PACT_PATH)),
+                                        format!("^https?://.*{}[0-9a-f]+$", regex::escape(&PACT_PATH)),
                                         format!("{EXAMPLE_BASE}{self_href}")
                                     ),
                                     "name": like!(format!("Pact between {CONSUMER} ({CONSUMER_VERSION}) and {PROVIDER}")),
@@ -361,7 +363,7 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
                     "$._embedded.pacts[0]._links.self.href",
                     Generator::MockServerURL(
                         format!("{EXAMPLE_BASE}{self_href}"),
-                        format!(".*({}[0-9a-f]+)$", regex::escape(PACT_PATH)),
+                        format!(".*({}[0-9a-f]+)$", regex::escape(&PACT_PATH)),
                     ),
                 );
             i
@@ -374,7 +376,7 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
             );
             i.request
                 .get()
-                .path_from_provider_state(PACT_PATH_TEMPLATE, pact_path_pattern())
+                .path_from_provider_state(PACT_PATH_TEMPLATE.as_str(), pact_path_pattern())
                 .header("Accept", ACCEPT);
             let results = format!("{}/verification-results", pact_path());
             i.response
@@ -390,7 +392,7 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
                     "_links": {
                         "pb:publish-verification-results": {
                             "href": term!(
-                                format!("^https?://.*{}[0-9a-f]+/verification-results$", regex::escape(PACT_PATH)),
+                                format!("^https?://.*{}[0-9a-f]+/verification-results$", regex::escape(&PACT_PATH)),
                                 format!("{EXAMPLE_BASE}{results}")
                             ),
                         },
@@ -400,7 +402,7 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
                     "$._links['pb:publish-verification-results'].href",
                     Generator::MockServerURL(
                         format!("{EXAMPLE_BASE}{results}"),
-                        format!(".*({}[0-9a-f]+/verification-results)$", regex::escape(PACT_PATH)),
+                        format!(".*({}[0-9a-f]+/verification-results)$", regex::escape(&PACT_PATH)),
                     ),
                 );
             i
@@ -444,56 +446,73 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
 async fn publishes_verification_results_after_recording_the_provider_branch() {
     let results_path = format!("{}/verification-results", pact_path());
     let server = builder()
-        .interaction("a request for the index resource", "", |i| async move { index(i) })
-        .await
-        .interaction("a request to record the branch of a provider version", "", |mut i| async move {
-            i.given(format!("{PROVIDER} exists with no version {PROVIDER_VERSION}"));
-            i.request
-                .put()
-                .path(format!("/pacticipants/{PROVIDER}/branches/main/versions/{PROVIDER_VERSION}"))
-                .header("Accept", ACCEPT)
-                .header("Content-Type", "application/json")
-                .json_body(json!({}));
-            i.response.status(201);
-            i
+        .interaction("a request for the index resource", "", |i| async move {
+            index(i)
         })
         .await
-        .interaction("a request to publish verification results", "", |mut i| async move {
-            i.given_with_params(
-                format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
-                &json!({ "pactVersion": PACT_VERSION }),
-            );
-            i.request
-                .post()
-                .path_from_provider_state(
-                    format!("{PACT_PATH_TEMPLATE}/verification-results"),
-                    term!(
-                        format!("^{}[0-9a-f]+/verification-results$", regex::escape(PACT_PATH)),
-                        format!("{}/verification-results", pact_path())
-                    ),
-                )
-                .header("Accept", ACCEPT)
-                .header("Content-Type", "application/json")
-                .json_body(json_pattern!({
-                    "success": like!(false),
-                    "providerApplicationVersion": like!(PROVIDER_VERSION),
-                    "buildUrl": like!("https://ci.example/builds/2"),
-                    "testResults": each_like!({
-                        "interactionDescription": like!("a request to change the password with a wrong old password"),
+        .interaction(
+            "a request to record the branch of a provider version",
+            "",
+            |mut i| async move {
+                i.given(format!(
+                    "{PROVIDER} exists with no version {PROVIDER_VERSION}"
+                ));
+                i.request
+                    .put()
+                    .path(format!(
+                        "/pacticipants/{PROVIDER}/branches/main/versions/{PROVIDER_VERSION}"
+                    ))
+                    .header("Accept", ACCEPT)
+                    .header("Content-Type", "application/json")
+                    .json_body(json!({}));
+                i.response.status(201);
+                i
+            },
+        )
+        .await
+        .interaction(
+            "a request to publish verification results",
+            "",
+            |mut i| async move {
+                i.given_with_params(
+                    format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
+                    &json!({ "pactVersion": PACT_VERSION }),
+                );
+                i.request
+                    .post()
+                    .path_from_provider_state(
+                        format!("{}/verification-results", *PACT_PATH_TEMPLATE),
+                        term!(
+                            format!(
+                                "^{}[0-9a-f]+/verification-results$",
+                                regex::escape(&PACT_PATH)
+                            ),
+                            format!("{}/verification-results", pact_path())
+                        ),
+                    )
+                    .header("Accept", ACCEPT)
+                    .header("Content-Type", "application/json")
+                    .json_body(json_pattern!({
                         "success": like!(false),
-                        "mismatches": each_like!({
-                            "attribute": like!("status"),
-                            "description": like!("expected 400 but was 200"),
+                        "providerApplicationVersion": like!(PROVIDER_VERSION),
+                        "buildUrl": like!("https://ci.example/builds/2"),
+                        "testResults": each_like!({
+                            "interactionDescription": like!(REFUSES_A_WRONG_OLD_PASSWORD),
+                            "success": like!(false),
+                            "mismatches": each_like!({
+                                "attribute": like!("status"),
+                                "description": like!("expected 400 but was 200"),
+                            }),
                         }),
-                    }),
-                    "verifiedBy": {
-                        "implementation": "orchestrator-pact",
-                        "version": like!(env!("CARGO_PKG_VERSION")),
-                    },
-                }));
-            i.response.status(201);
-            i
-        })
+                        "verifiedBy": {
+                            "implementation": "orchestrator-pact",
+                            "version": like!(env!("CARGO_PKG_VERSION")),
+                        },
+                    }));
+                i.response.status(201);
+                i
+            },
+        )
         .await
         .start_mock_server_async(None, None)
         .await;
@@ -518,7 +537,7 @@ async fn publishes_verification_results_after_recording_the_provider_branch() {
         outcomes: vec![InteractionOutcome {
             consumer: CONSUMER.into(),
             provider: PROVIDER.into(),
-            description: "a request to change the password with a wrong old password".into(),
+            description: REFUSES_A_WRONG_OLD_PASSWORD.into(),
             states: Vec::new(),
             pending: false,
             duration: Duration::from_millis(3),
@@ -601,12 +620,13 @@ async fn asks_the_matrix_whether_a_version_can_go_to_an_environment() {
     assert_eq!(answer.rows[0].success, Some(true));
 }
 
-const RECORD_PATH: &str =
-    "/pacticipants/uipath-identity/versions/2024.10.1/deployed-versions/environment/";
+static RECORD_PATH: LazyLock<String> = LazyLock::new(|| {
+    format!("/pacticipants/{PROVIDER}/versions/2024.10.1/deployed-versions/environment/")
+});
 
 #[tokio::test]
 async fn records_a_deployment_through_the_versions_link_for_the_environment() {
-    let record = format!("{RECORD_PATH}{ENVIRONMENT_UUID}");
+    let record = format!("{}{ENVIRONMENT_UUID}", *RECORD_PATH);
     let record_for_version = record.clone();
     let server = builder()
         .interaction("a request for the index resource", "", |i| async move { index(i) })
@@ -651,7 +671,7 @@ async fn records_a_deployment_through_the_versions_link_for_the_environment() {
                         "pb:record-deployment": each_like!({
                             "name": like!("production"),
                             "href": term!(
-                                format!("^https?://.*{}[0-9a-f-]+$", regex::escape(RECORD_PATH)),
+                                format!("^https?://.*{}[0-9a-f-]+$", regex::escape(&RECORD_PATH)),
                                 format!("{EXAMPLE_BASE}{record_for_version}")
                             ),
                         }),
@@ -661,7 +681,7 @@ async fn records_a_deployment_through_the_versions_link_for_the_environment() {
                     "$._links['pb:record-deployment'][0].href",
                     Generator::MockServerURL(
                         format!("{EXAMPLE_BASE}{record_for_version}"),
-                        format!(".*({}[0-9a-f-]+)$", regex::escape(RECORD_PATH)),
+                        format!(".*({}[0-9a-f-]+)$", regex::escape(&RECORD_PATH)),
                     ),
                 );
             i
@@ -675,9 +695,9 @@ async fn records_a_deployment_through_the_versions_link_for_the_environment() {
             i.request
                 .post()
                 .path_from_provider_state(
-                    format!("{RECORD_PATH}${{environmentUuid}}"),
+                    format!("{}${{environmentUuid}}", *RECORD_PATH),
                     term!(
-                        format!("^{}[0-9a-f-]+$", regex::escape(RECORD_PATH)),
+                        format!("^{}[0-9a-f-]+$", regex::escape(&RECORD_PATH)),
                         record.clone()
                     ),
                 )
@@ -704,7 +724,9 @@ async fn records_a_deployment_through_the_versions_link_for_the_environment() {
         .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(
-        out.contains("recorded the deployment of uipath-identity version 2024.10.1 to production (instance blue)"),
+        out.contains(&format!(
+            "recorded the deployment of {PROVIDER} version 2024.10.1 to production (instance blue)"
+        )),
         "{out}"
     );
 }

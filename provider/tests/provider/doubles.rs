@@ -9,6 +9,7 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::MethodRouter;
 use serde_json::json;
+use uipath_identity_client::contract::{PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_USER_ID};
 
 /// The user id every password-handing state double answers with.
 pub const STATE_USER_ID: &str = "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e";
@@ -42,9 +43,9 @@ pub fn authorization(headers: &HeaderMap) -> String {
 pub fn passwords_state(old: &'static str, new: &'static str) -> MethodRouter {
     axum::routing::post(move || async move {
         axum::Json(json!({
-            "userId": STATE_USER_ID,
-            "oldPassword": old,
-            "newPassword": new,
+            PARAM_USER_ID: STATE_USER_ID,
+            PARAM_OLD_PASSWORD: old,
+            PARAM_NEW_PASSWORD: new,
         }))
     })
 }

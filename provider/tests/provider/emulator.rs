@@ -2,9 +2,12 @@
 //! states, and its refusal of hostile input without a 5xx.
 
 use orchestrator_pact::emulator::EmulatorConfig;
-use orchestrator_pact::emulator::states::{KNOWN_PASSWORD, POLICY_VIOLATION, WRONG_OLD_PASSWORD};
 use rstest::rstest;
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{
+    PARAM_NEW_PASSWORD, PARAM_OLD_PASSWORD, PARAM_PASSWORD, PARAM_USER_ID, STATE_KNOWN_PASSWORD,
+    STATE_POLICY_VIOLATION, STATE_WRONG_OLD_PASSWORD,
+};
 use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
     PolicyRule, UserId,
@@ -22,16 +25,16 @@ fn client(base: &str, prefix: IdentityPrefix, token: Option<&str>) -> IdentityCl
 
 fn values(v: &Value) -> (UserId, String, String) {
     (
-        v["userId"].as_str().unwrap().parse().unwrap(),
-        v["oldPassword"].as_str().unwrap().to_owned(),
-        v["newPassword"].as_str().unwrap().to_owned(),
+        v[PARAM_USER_ID].as_str().unwrap().parse().unwrap(),
+        v[PARAM_OLD_PASSWORD].as_str().unwrap().to_owned(),
+        v[PARAM_NEW_PASSWORD].as_str().unwrap().to_owned(),
     )
 }
 
 #[tokio::test]
 async fn changes_the_password_and_then_refuses_the_old_one() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let (user, old, new) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, new) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let api = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"));
 
     let first = api
@@ -66,7 +69,7 @@ async fn serves_the_call_under_every_prefix(
     #[case] prefix: IdentityPrefix,
 ) {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let (user, old, new) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, new) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let api = client(
         &format!("{}{base_path}", emulator.url()),
         prefix,
@@ -82,7 +85,7 @@ async fn serves_the_call_under_every_prefix(
 #[tokio::test]
 async fn reports_every_policy_violation_with_identity_codes() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let (user, old, _) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, _) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let api = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"));
     let outcome = api
         .change_password(&user, &ChangePassword::new(old, "ABC"))
@@ -113,8 +116,8 @@ async fn reports_every_policy_violation_with_identity_codes() {
 }
 
 #[rstest]
-#[case::wrong_old_password(WRONG_OLD_PASSWORD, "PasswordMismatch")]
-#[case::policy_violation(POLICY_VIOLATION, "PasswordTooShort")]
+#[case::wrong_old_password(STATE_WRONG_OLD_PASSWORD, "PasswordMismatch")]
+#[case::policy_violation(STATE_POLICY_VIOLATION, "PasswordTooShort")]
 #[tokio::test]
 async fn provider_states_supply_values_that_produce_their_answer(
     #[case] state: &str,
@@ -138,23 +141,29 @@ async fn provider_states_supply_values_that_produce_their_answer(
 /// The answer names the user's current password too, so a state handler
 /// or another consumer's pact (`${password}`) need not guess it.
 #[rstest]
-#[case::known_password(KNOWN_PASSWORD)]
-#[case::wrong_old_password(WRONG_OLD_PASSWORD)]
-#[case::policy_violation(POLICY_VIOLATION)]
+#[case::known_password(STATE_KNOWN_PASSWORD)]
+#[case::wrong_old_password(STATE_WRONG_OLD_PASSWORD)]
+#[case::policy_violation(STATE_POLICY_VIOLATION)]
 #[tokio::test]
 async fn provider_states_answer_with_the_users_current_password(#[case] state: &str) {
     let emulator = start_emulator(EmulatorConfig::default()).await;
     let params = json!({
-        "userId": "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
-        "password": "Old-passw0rd",
-        "oldPassword": if state == WRONG_OLD_PASSWORD { "Wrong-passw0rd" } else { "Old-passw0rd" },
-        "newPassword": "New-passw0rd",
+        PARAM_USER_ID: "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
+        PARAM_PASSWORD: "Old-passw0rd",
+        PARAM_OLD_PASSWORD: if state == STATE_WRONG_OLD_PASSWORD { "Wrong-passw0rd" } else { "Old-passw0rd" },
+        PARAM_NEW_PASSWORD: "New-passw0rd",
     });
     let (status, answer) = setup_state_with(&emulator.url(), state, params).await;
     assert_eq!(status, 200, "{answer}");
     let (user, old, _) = values(&answer);
-    let current = answer["password"].as_str().expect("`password` is answered");
-    assert_eq!(old == current, state != WRONG_OLD_PASSWORD, "{answer}");
+    let current = answer[PARAM_PASSWORD]
+        .as_str()
+        .expect("`password` is answered");
+    assert_eq!(
+        old == current,
+        state != STATE_WRONG_OLD_PASSWORD,
+        "{answer}"
+    );
     // It is the user's password: a change from it succeeds.
     let outcome = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"))
         .change_password(&user, &ChangePassword::new(current, "Another-passw0rd"))
@@ -169,14 +178,14 @@ async fn provider_states_answer_with_the_users_current_password(#[case] state: &
 #[rstest]
 #[case::no_params_key(None)]
 #[case::params_without_password(Some(json!({
-    "userId": "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
-    "oldPassword": "Wrong-passw0rd",
-    "newPassword": "New-passw0rd",
+    PARAM_USER_ID: "5a8f3c2e-1b4d-4e6f-9a0b-7c8d9e0f1a2b",
+    PARAM_OLD_PASSWORD: "Wrong-passw0rd",
+    PARAM_NEW_PASSWORD: "New-passw0rd",
 })))]
 #[tokio::test]
 async fn an_old_style_state_request_without_a_password_still_works(#[case] params: Option<Value>) {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let mut body = json!({ "state": WRONG_OLD_PASSWORD, "action": "setup" });
+    let mut body = json!({ "state": STATE_WRONG_OLD_PASSWORD, "action": "setup" });
     if let Some(params) = params {
         body["params"] = params;
     }
@@ -203,11 +212,11 @@ async fn an_old_style_state_request_without_a_password_still_works(#[case] param
 /// parameters, and never quotes the passwords.
 #[rstest]
 #[case::wrong_state_sending_the_current_password(
-    WRONG_OLD_PASSWORD,
+    STATE_WRONG_OLD_PASSWORD,
     "Old-passw0rd",
     "different from"
 )]
-#[case::known_state_sending_another_password(KNOWN_PASSWORD, "Other-passw0rd", "equal to")]
+#[case::known_state_sending_another_password(STATE_KNOWN_PASSWORD, "Other-passw0rd", "equal to")]
 #[tokio::test]
 async fn refuses_state_parameters_that_contradict_their_state(
     #[case] state: &str,
@@ -215,8 +224,7 @@ async fn refuses_state_parameters_that_contradict_their_state(
     #[case] needs: &str,
 ) {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let params =
-        json!({ "password": "Old-passw0rd", "oldPassword": old, "newPassword": "New-passw0rd" });
+    let params = json!({ PARAM_PASSWORD: "Old-passw0rd", PARAM_OLD_PASSWORD: old, PARAM_NEW_PASSWORD: "New-passw0rd" });
     let (status, answer) = setup_state_with(&emulator.url(), state, params).await;
     assert_eq!(status, 400, "{answer}");
     let error = answer["error"].as_str().unwrap();
@@ -234,11 +242,11 @@ async fn refuses_state_parameters_that_contradict_their_state(
 #[tokio::test]
 async fn teardown_removes_the_user_its_setup_created() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    setup_state(&emulator.url(), KNOWN_PASSWORD).await;
+    setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await;
     assert_eq!(emulator.emulator.store.len(), 1);
     let response = http()
         .post(format!("{}/_pact/provider-states", emulator.url()))
-        .json(&json!({ "state": KNOWN_PASSWORD, "params": {}, "action": "teardown" }))
+        .json(&json!({ "state": STATE_KNOWN_PASSWORD, "params": {}, "action": "teardown" }))
         .send()
         .await
         .unwrap();
@@ -259,7 +267,7 @@ async fn refuses_an_unknown_provider_state_and_names_the_known_ones() {
     let body: Value = response.json().await.unwrap();
     let error = body["error"].as_str().unwrap();
     assert!(
-        error.contains("the moon is full") && error.contains(KNOWN_PASSWORD),
+        error.contains("the moon is full") && error.contains(STATE_KNOWN_PASSWORD),
         "{error}"
     );
 }
@@ -267,7 +275,7 @@ async fn refuses_an_unknown_provider_state_and_names_the_known_ones() {
 #[tokio::test]
 async fn answers_401_with_a_bearer_challenge_and_no_body() {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let (user, old, new) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, new) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let response = http()
         .post(format!(
             "{}/identity_/api/User/{user}/changepassword",
@@ -289,7 +297,7 @@ async fn only_configured_tokens_are_accepted_when_there_are_some() {
         ..EmulatorConfig::default()
     })
     .await;
-    let (user, old, new) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, new) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let bad = client(&emulator.url(), IdentityPrefix::Cloud, Some("bad-token"));
     let command = ChangePassword::new(old, new);
     assert_eq!(
@@ -375,7 +383,7 @@ async fn refuses_hostile_requests_with_a_json_problem_and_never_a_5xx(
     #[case] says: &str,
 ) {
     let emulator = start_emulator(EmulatorConfig::default()).await;
-    let (user, _, _) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, _, _) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let url = format!(
         "{}{}",
         emulator.url(),
@@ -433,7 +441,7 @@ async fn survives_header_abuse_over_a_raw_socket() {
         );
     }
     // And it still serves.
-    let (user, old, new) = values(&setup_state(&emulator.url(), KNOWN_PASSWORD).await);
+    let (user, old, new) = values(&setup_state(&emulator.url(), STATE_KNOWN_PASSWORD).await);
     let api = client(&emulator.url(), IdentityPrefix::Cloud, Some("any"));
     assert_eq!(
         api.change_password(&user, &ChangePassword::new(old, new))

@@ -9,19 +9,17 @@ use std::time::Duration;
 
 use orchestrator_pact::emulator::{self, EmulatorConfig, EmulatorHandle};
 use serde_json::{Value, json};
+use uipath_identity_client::contract::pact_file_name;
 
 /// The committed pacts.
 pub fn pacts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pacts")
 }
 
-/// The file name of the committed pact.
-pub const PACT_FILE: &str = "automation-client-uipath-identity.json";
-
-/// The committed pact ([`PACT_FILE`]) as JSON, for tests that write a
+/// The committed pact (`pact_file_name()`) as JSON, for tests that write a
 /// changed copy.
 pub fn committed_pact() -> Value {
-    let text = std::fs::read(pacts_dir().join(PACT_FILE)).expect("the committed pact");
+    let text = std::fs::read(pacts_dir().join(pact_file_name())).expect("the committed pact");
     serde_json::from_slice(&text).expect("the committed pact is JSON")
 }
 

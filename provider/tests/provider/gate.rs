@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
+use uipath_identity_client::contract::{CONSUMER, PROVIDER};
 
 use crate::broker_double::{BrokerDouble, DoubleConfig};
 use crate::fixtures::{BINARY, Run, ScratchDir, clean_command, finish, start_emulator};
@@ -119,7 +120,7 @@ async fn the_gate_scripts_run_a_whole_pipeline_and_go_red_on_a_broken_tenant() {
         broker
             .deployments()
             .iter()
-            .any(|d| d.pacticipant == "uipath-identity" && d.version == "t1"),
+            .any(|d| d.pacticipant == PROVIDER && d.version == "t1"),
         "the tenant's deployment was not recorded: {verified}"
     );
 
@@ -134,7 +135,7 @@ async fn the_gate_scripts_run_a_whole_pipeline_and_go_red_on_a_broken_tenant() {
         broker
             .deployments()
             .iter()
-            .any(|d| d.pacticipant == "automation-client" && d.version == "c1"),
+            .any(|d| d.pacticipant == CONSUMER && d.version == "c1"),
         "the automation's deployment was not recorded: {green}"
     );
 

@@ -14,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use orchestrator_pact::emulator::EmulatorConfig;
+use uipath_identity_client::contract::CONSUMER;
 
 use crate::fixtures::{orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant, users};
@@ -304,7 +305,7 @@ async fn a_broker_index_announcing_a_gigabyte_is_not_read() {
         "--broker-url",
         &front.url,
         "--pacticipant",
-        "automation-client",
+        CONSUMER,
         "--version",
         "1",
         "--latest",
@@ -331,7 +332,7 @@ async fn a_broker_redirecting_to_another_origin_gets_no_credentials() {
             "--broker-url",
             &front.url,
             "--pacticipant",
-            "automation-client",
+            CONSUMER,
             "--version",
             "1",
             "--latest",

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use serde_json::Value;
+use uipath_identity_client::contract::{REFUSES_AN_ANONYMOUS_CALL, pact_file_name};
 
 use crate::broker_double::BrokerDouble;
 use crate::fixtures::{
@@ -45,14 +46,11 @@ fn description(file: &PathBuf) -> String {
 /// the emulator never answers, written as `dir/pacts/NAME`.
 fn broken_pact_in(dir: &std::path::Path) -> PathBuf {
     let mut pact = committed_pact();
-    let interaction = interaction_mut(
-        &mut pact,
-        "a request to change the password with no bearer token",
-    );
+    let interaction = interaction_mut(&mut pact, REFUSES_AN_ANONYMOUS_CALL);
     interaction["response"]["status"] = 418.into();
     let folder = dir.join("pacts");
     std::fs::create_dir_all(&folder).unwrap();
-    let path = folder.join("automation-client-uipath-identity.json");
+    let path = folder.join(pact_file_name());
     std::fs::write(&path, serde_json::to_vec_pretty(&pact).unwrap()).unwrap();
     path
 }

@@ -3,6 +3,7 @@
 //! and every report say why it could not be checked.
 
 use orchestrator_pact::emulator::EmulatorConfig;
+use uipath_identity_client::contract::{PROVIDER, STATE_KNOWN_PASSWORD};
 
 use crate::fixtures::{Run, ScratchDir, committed_pact, orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant};
@@ -20,7 +21,7 @@ fn foreign_pacts() -> ScratchDir {
     let dir = ScratchDir::new();
     std::fs::create_dir_all(dir.join("pacts")).unwrap();
     std::fs::write(
-        dir.join("pacts/csharp-automation-uipath-identity.json"),
+        dir.join(format!("pacts/csharp-automation-{PROVIDER}.json")),
         serde_json::to_vec(&pact).unwrap(),
     )
     .unwrap();
@@ -89,7 +90,7 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
         &run,
         &dir,
         &format!(
-            "unknown provider state `{FOREIGN_STATE}`: the emulator knows `a user exists with a known password`"
+            "unknown provider state `{FOREIGN_STATE}`: the emulator knows `{STATE_KNOWN_PASSWORD}`"
         ),
     );
 }
@@ -106,8 +107,6 @@ async fn an_unknown_provider_state_is_named_on_each_line_and_in_each_report_for_
     assert_reason_everywhere(
         &run,
         &dir,
-        &format!(
-            "`{FOREIGN_STATE}`: unknown state; the harness knows `a user exists with a known password`"
-        ),
+        &format!("`{FOREIGN_STATE}`: unknown state; the harness knows `{STATE_KNOWN_PASSWORD}`"),
     );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{PARAM_USER_ID, STATE_KNOWN_PASSWORD};
 
 use crate::fixtures::{
     ScratchDir, client_token, get_json, http, orchestrator_pact, orchestrator_pact_command,
@@ -230,8 +231,8 @@ async fn serve_help_documents_every_setting() {
 #[tokio::test]
 async fn prints_its_url_serves_and_stops_on_sigterm() {
     let (mut child, url) = spawn_serve(&[]).await;
-    let values = setup_state(&url, "a user exists with a known password").await;
-    assert!(values["userId"].is_string());
+    let values = setup_state(&url, STATE_KNOWN_PASSWORD).await;
+    assert!(values[PARAM_USER_ID].is_string());
 
     let pid = child.id().unwrap() as i32;
     // SAFETY: sending a signal to our own child.

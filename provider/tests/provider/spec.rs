@@ -6,16 +6,20 @@ use std::path::Path;
 
 use rstest::rstest;
 use serde_json::{Value, json};
+use uipath_identity_client::contract::{
+    CHANGES_THE_PASSWORD, REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD,
+    REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY,
+};
 
 use crate::fixtures::{
     Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
 };
 
-const TOO_SHORT: &str = "a request to change the password to one that is too short";
-const UNBINDABLE: &str = "a request to change the password with a body that cannot be bound";
-const WRONG_OLD: &str = "a request to change the password with a wrong old password";
-const NO_TOKEN: &str = "a request to change the password with no bearer token";
-const SUCCESS: &str = "a request to change the password with the correct old password";
+const TOO_SHORT: &str = REFUSES_A_TOO_SHORT_PASSWORD;
+const UNBINDABLE: &str = REFUSES_AN_UNBINDABLE_BODY;
+const WRONG_OLD: &str = REFUSES_A_WRONG_OLD_PASSWORD;
+const NO_TOKEN: &str = REFUSES_AN_ANONYMOUS_CALL;
+const SUCCESS: &str = CHANGES_THE_PASSWORD;
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

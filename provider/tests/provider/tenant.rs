@@ -10,9 +10,12 @@ use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
 use rstest::rstest;
 use serde_json::Value;
 use uipath_identity_client::UserId;
+use uipath_identity_client::contract::{
+    PARAM_OLD_PASSWORD, PARAM_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD, pact_file_name,
+};
 
 use crate::fixtures::{
-    self, PACT_FILE, Run, ScratchDir, committed_pact, get_json, http, orchestrator_pact,
+    self, Run, ScratchDir, committed_pact, get_json, http, orchestrator_pact,
     orchestrator_pact_command, pacts_dir, start_emulator, wait_for,
 };
 
@@ -155,7 +158,7 @@ async fn a_broken_contract_exits_1_and_still_cleans_up() {
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stdout
-            .contains("FAILED  a request to change the password with a wrong old password"),
+            .contains(&format!("FAILED  {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{run}"
     );
     assert_eq!(users(&emulator).await, before, "{run}");
@@ -169,13 +172,13 @@ async fn state_parameters_that_contradict_their_state_create_nothing_and_exit_2(
     let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
     let before = users(&emulator).await;
     let dir = ScratchDir::new();
-    let file = PACT_FILE;
+    let file = pact_file_name();
     let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
-            let current = params["password"].clone();
-            params.insert("oldPassword".into(), current);
+            let current = params[PARAM_PASSWORD].clone();
+            params.insert(PARAM_OLD_PASSWORD.into(), current);
         }
     }
     std::fs::write(dir.join(file), pact.to_string()).unwrap();
@@ -392,7 +395,7 @@ async fn an_existing_user_is_verified_without_lockout_risk_and_its_password_rest
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout
-            .contains("SKIPPED a request to change the password with a wrong old password"),
+            .contains(&format!("SKIPPED {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{run}"
     );
     assert!(

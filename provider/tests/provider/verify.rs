@@ -4,20 +4,22 @@ use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use rstest::rstest;
 use serde_json::Value;
 use uipath_identity_client::contract::{
-    REFUSES_A_TOO_SHORT_PASSWORD, REFUSES_A_WRONG_OLD_PASSWORD,
+    CHANGES_THE_PASSWORD, CONSUMER, PARAM_PASSWORD, PROVIDER, REFUSES_A_TOO_SHORT_PASSWORD,
+    REFUSES_A_WRONG_OLD_PASSWORD, REFUSES_AN_ANONYMOUS_CALL, REFUSES_AN_UNBINDABLE_BODY,
+    STATE_KNOWN_PASSWORD, pact_file_name,
 };
 
 use crate::fixtures::{
-    PACT_FILE, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
-    pacts_dir, start_emulator,
+    ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts, pacts_dir,
+    start_emulator,
 };
 
 const INTERACTIONS: [&str; 5] = [
-    "a request to change the password to one that is too short",
-    "a request to change the password with a body that cannot be bound",
-    "a request to change the password with a wrong old password",
-    "a request to change the password with no bearer token",
-    "a request to change the password with the correct old password",
+    REFUSES_A_TOO_SHORT_PASSWORD,
+    REFUSES_AN_UNBINDABLE_BODY,
+    REFUSES_A_WRONG_OLD_PASSWORD,
+    REFUSES_AN_ANONYMOUS_CALL,
+    CHANGES_THE_PASSWORD,
 ];
 
 #[tokio::test]
@@ -129,12 +131,12 @@ async fn a_deployment_that_renames_the_error_codes_fails_and_names_the_codes() {
 #[tokio::test]
 async fn a_pact_whose_states_carry_no_password_still_verifies() {
     let dir = ScratchDir::new();
-    let file = PACT_FILE;
+    let file = pact_file_name();
     let mut pact = committed_pact();
     for interaction in pact["interactions"].as_array_mut().unwrap() {
         for state in interaction["providerStates"].as_array_mut().unwrap() {
             let params = state["params"].as_object_mut().unwrap();
-            assert!(params.remove("password").is_some(), "{state}");
+            assert!(params.remove(PARAM_PASSWORD).is_some(), "{state}");
         }
     }
     std::fs::write(dir.join(file), pact.to_string()).unwrap();
@@ -173,13 +175,13 @@ async fn the_readmes_example_of_another_consumers_interaction_verifies() {
     let interaction: Value = serde_json::from_str(fragment).expect("the fragment is JSON");
     let pact = serde_json::json!({
         "consumer": { "name": "robot-rotator" },
-        "provider": { "name": "uipath-identity" },
+        "provider": { "name": PROVIDER },
         "interactions": [interaction],
         "metadata": { "pactSpecification": { "version": "4.0" } },
     });
     let dir = ScratchDir::new();
     std::fs::write(
-        dir.join("robot-rotator-uipath-identity.json"),
+        dir.join(format!("robot-rotator-{PROVIDER}.json")),
         pact.to_string(),
     )
     .unwrap();
@@ -352,7 +354,7 @@ async fn filters_interactions_by_description_and_state() {
         "--pacts",
         &pacts(),
         "--filter-state",
-        "^a user exists with a known password$",
+        &format!("^{STATE_KNOWN_PASSWORD}$"),
     ])
     .await;
     assert_eq!(by_state.code, 0, "{by_state}");
@@ -480,7 +482,7 @@ async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
     assert_eq!(run.code, 2, "{run}");
     assert!(
         run.stdout
-            .contains("SKIPPED a request to change the password with a wrong old password"),
+            .contains(&format!("SKIPPED {REFUSES_A_WRONG_OLD_PASSWORD}")),
         "{run}"
     );
     assert!(!run.stderr.contains("no interaction matches"), "{run}");
@@ -595,7 +597,7 @@ async fn a_long_run_shows_its_progress_on_stderr_one_line_per_pact_and_keeps_std
     assert_eq!(lines.len(), 1, "{run}");
     assert!(
         lines[0].starts_with(
-            "verified automation-client -> uipath-identity: 4 interactions, 0 failed; 4/4 interactions, 0 failed so far"
+            &format!("verified {CONSUMER} -> {PROVIDER}: 4 interactions, 0 failed; 4/4 interactions, 0 failed so far")
         ),
         "{run}"
     );

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uipath_identity_client::IdentityError;
+use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_PASSWORD_TOO_SHORT};
 
 use super::{UserPath, parse_user_id, read_body};
 use crate::emulator::store::ChangeResult;
@@ -80,8 +81,8 @@ fn renamed(errors: Vec<IdentityError>) -> Vec<IdentityError> {
         .into_iter()
         .map(|mut e| {
             e.code = e.code.map(|code| match code.as_str() {
-                "PasswordMismatch" => "InvalidPassword".to_owned(),
-                "PasswordTooShort" => "PasswordLength".to_owned(),
+                CODE_PASSWORD_MISMATCH => "InvalidPassword".to_owned(),
+                CODE_PASSWORD_TOO_SHORT => "PasswordLength".to_owned(),
                 _ => code,
             });
             e
@@ -92,5 +93,5 @@ fn renamed(errors: Vec<IdentityError>) -> Vec<IdentityError> {
 fn is_mismatch(errors: &[IdentityError]) -> bool {
     errors
         .iter()
-        .any(|e| e.code.as_deref() == Some("PasswordMismatch"))
+        .any(|e| e.code.as_deref() == Some(CODE_PASSWORD_MISMATCH))
 }
