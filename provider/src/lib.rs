@@ -14,6 +14,8 @@
 //! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
 //! - [`redact`]: the run's secrets, scrubbed from text in every form.
+//! - [`retry`]: the one retry loop, and which statuses tenant, broker and
+//!   state-URL calls retry, with the reasons.
 //! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url`,
 //!   `can-i-deploy`, `record-deployment`.
 //! - [`run`]: runs a parsed command and returns its exit code.
@@ -24,6 +26,7 @@ pub mod emulator;
 pub mod http;
 pub mod logging;
 pub mod redact;
+pub mod retry;
 pub mod spec;
 pub mod states;
 pub mod tenant;

@@ -127,9 +127,7 @@ impl TokenSource {
         if !self.needs_renewal() {
             return Ok(());
         }
-        let answer = self
-            .retry
-            .run(|| {
+        let answer = super::retry::run(&self.retry, || {
                 uipath_identity_client::admin::request_token(
                     &self.http,
                     token_url,
