@@ -271,15 +271,9 @@ fn part(side: &Value, v2: bool) -> Part {
     }
 }
 
-fn is_json(content_type: Option<&str>) -> bool {
-    match content_type {
-        None => true,
-        Some(t) => t == "application/json" || t.ends_with("+json") || t == "text/json",
-    }
-}
-
 fn json_body(content: Value, content_type: Option<&str>) -> Body {
-    if !is_json(content_type) {
+    // A pact that gives no content type has a JSON body (Pact's default).
+    if !content_type.is_none_or(crate::http::is_json) {
         return Body::Other;
     }
     match content {
