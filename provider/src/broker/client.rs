@@ -4,6 +4,35 @@
 //! follows: 5xx, 408, 429 and dropped connections are retried with
 //! exponential back-off, honouring `Retry-After`, through the one retry
 //! loop ([`crate::retry`], whose docs say why these statuses).
+//!
+//! # Why not pact_verifier's broker types
+//!
+//! `pact_verifier::pact_broker` makes public a HAL client (`HALClient`),
+//! `Link`, `PactsForVerificationRequest`, `ConsumerVersionSelector`,
+//! `PactVerificationProperties` and `publish_verification_results`. None
+//! fits without changing what is sent or read, so the broker module keeps
+//! its own:
+//! - `HALClient` reads every answer whole (no cap), follows redirects to
+//!   other origins by default (a posted body goes along), and retries by
+//!   its own rules; this client uses [`crate::http`] and [`crate::retry`]
+//!   and resolves every link on the broker's origin.
+//! - Its `Link` names a link by its relation, not by the link's own `name`
+//!   (which `pb:record-deployment` uses for environments), and fills a
+//!   template with `urlencoding`, where [`super::hal::expand`] encodes all
+//!   but RFC 3986's unreserved characters.
+//! - `PactsForVerificationRequest` holds `ConsumerVersionSelector`s: the
+//!   selectors given with `--consumer-version-selectors` would pass through
+//!   that struct, which drops any key it does not know (a newer broker's,
+//!   or a misspelt one the broker would refuse and name), so they are sent
+//!   as given, in a JSON body built by
+//!   [`super::verification::request_body`].
+//! - `PactVerificationProperties` has `pending` and `notices` but no `wip`,
+//!   and refuses a notice with a value that is not a string; the pacts'
+//!   properties are read leniently from the JSON.
+//! - `publish_verification_results` builds its body privately (no
+//!   `testResults`, `implementation: Pact-Rust`, nothing scrubbed), and only
+//!   logs a failure; [`super::verification::results_body`] sends each
+//!   interaction's result, scrubbed, and a failure is an error of the run.
 
 use std::time::{Duration, SystemTime};
 use uipath_identity_client::admin::retry_after;
