@@ -29,20 +29,23 @@
 //!   request, which a repeat of the same request mostly meets again; and a
 //!   POST answered 500 may have taken effect before it failed. The run
 //!   stops with the tenant's words instead of repeating it blindly.
-//! - **408 is not retried**: Identity does not send it; a proxy that does
-//!   has already dropped a request it could not read, and says so better
-//!   than a retry.
+//! - **408 is not retried**: the set is what Identity and its gateway
+//!   answer under load (429, 502, 503, 504); a 408 says the request was not
+//!   read in time, which points at the path to the tenant, and the run
+//!   reports it with its status rather than waiting through retries.
 //! - A **dropped or refused connection** or a time-out is retried (the
 //!   calls are safe to repeat, as above).
 //!
 //! **Pact Broker calls** (`publish`, fetching pacts, verification results,
 //! `can-i-deploy`, `record-deployment`; [`broker_retryable`]):
-//! - **every 5xx, 500 included**: a broker's writes are idempotent by
-//!   design (publishing the same content for the same version again is
-//!   accepted, recording a deployment again leaves the version deployed, a
+//! - **every 5xx, 500 included**: a broker's writes are safe to repeat
+//!   (publishing the same content for the same version again is accepted,
+//!   recording a deployment again leaves the version deployed, a
 //!   verification result sent twice is one more row of the same verdict),
-//!   and a broker's 500 is most often its database connection or a
-//!   restart behind a load balancer, which pass.
+//!   so a 500 that may have followed the write costs nothing to retry,
+//!   and one that passes (a restart, a lost database connection) is
+//!   ridden out. pact_verifier's own broker client (`HALClient`)
+//!   retries the same set, 8 times by default.
 //! - **408**: the broker, or a proxy, timed out reading the request.
 //! - **429**: PactFlow's rate limit; `Retry-After` is honoured up to five
 //!   minutes (a CI job must not hang for hours).
@@ -165,8 +168,9 @@ impl RetryPolicy {
         }
     }
 
-    /// Pact Broker calls: 8 retries (the Pact CLI's default), from 500 ms up
-    /// to 30 s each, `Retry-After` honoured up to 5 minutes, no budget.
+    /// Pact Broker calls: 8 retries (as pact_verifier's `HALClient`), from
+    /// 500 ms up to 30 s each, `Retry-After` honoured up to 5 minutes, no
+    /// budget.
     pub const fn broker() -> Self {
         Self {
             retries: 8,
