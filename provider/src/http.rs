@@ -53,6 +53,21 @@ pub fn client(settings: ClientSettings) -> Result<reqwest::Client, reqwest::Erro
         .build()
 }
 
+/// Whether `media_type` is JSON: `application/json`, `text/json`, or any
+/// type with the `+json` structured-syntax suffix (RFC 6839, such as
+/// `application/problem+json`), compared without parameters and case. The
+/// one rule of the command; a caller with more to say (a pact with no
+/// content type, an OpenAPI `*/*` range) says it where it calls this.
+pub fn is_json(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
+}
+
 /// Parses a size for `--max-body-size`: bytes, or a number with `KiB`,
 /// `MiB`, `GiB` (or `K`, `M`, `G`, `KB`, `MB`, `GB`, all powers of 1024).
 pub fn parse_size(text: &str) -> Result<usize, String> {
@@ -95,7 +110,29 @@ pub const TOO_LARGE_HINT: &str = ". If the server is right to send that much, ra
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{is_json, parse_size};
+
+    #[test]
+    fn json_is_application_json_text_json_and_the_json_suffix() {
+        for json in [
+            "application/json",
+            "text/json",
+            "application/problem+json",
+            "application/hal+json; charset=utf-8",
+            "Application/JSON",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "application/jsonx",
+            "*/*",
+            "application/x-json-stream",
+            "",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
+    }
 
     #[test]
     fn reads_sizes_in_bytes_and_binary_units() {

@@ -31,6 +31,8 @@
 //! - [`redact`]: the run's secrets, scrubbed from text in every form.
 //! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
+//! - [`retry`]: the one retry loop, and which statuses tenant, broker and
+//!   state-URL calls retry, with the reasons.
 //! - [`logging`]: logs and panics scrubbed of secrets.
 //! - `signal`: the production shutdown signal.
 //! - the exit codes: [`EXIT_OK`], [`EXIT_BROKEN`], [`EXIT_UNCHECKED`].
@@ -53,6 +55,7 @@ mod exit;
 pub mod http;
 pub mod logging;
 pub mod redact;
+pub mod retry;
 mod signal;
 
 use std::io::Write;

@@ -2,7 +2,37 @@
 //! reqwest. It owns the base URL (a context path such as `/broker/` is
 //! kept), the credentials, the HAL index, and the retry policy every call
 //! follows: 5xx, 408, 429 and dropped connections are retried with
-//! exponential back-off, honouring `Retry-After`.
+//! exponential back-off, honouring `Retry-After`, through the one retry
+//! loop ([`crate::retry`], whose docs say why these statuses).
+//!
+//! # Why not pact_verifier's broker types
+//!
+//! `pact_verifier::pact_broker` makes public a HAL client (`HALClient`),
+//! `Link`, `PactsForVerificationRequest`, `ConsumerVersionSelector`,
+//! `PactVerificationProperties` and `publish_verification_results`. None
+//! fits without changing what is sent or read, so the broker module keeps
+//! its own:
+//! - `HALClient` reads every answer whole (no cap), follows redirects to
+//!   other origins by default (a posted body goes along), and retries by
+//!   its own rules; this client uses [`crate::http`] and [`crate::retry`]
+//!   and resolves every link on the broker's origin.
+//! - Its `Link` names a link by its relation, not by the link's own `name`
+//!   (which `pb:record-deployment` uses for environments), and fills a
+//!   template with `urlencoding`, where [`super::hal::expand`] encodes all
+//!   but RFC 3986's unreserved characters.
+//! - `PactsForVerificationRequest` holds `ConsumerVersionSelector`s: the
+//!   selectors given with `--consumer-version-selectors` would pass through
+//!   that struct, which drops any key it does not know (a newer broker's,
+//!   or a misspelt one the broker would refuse and name), so they are sent
+//!   as given, in a JSON body built by
+//!   [`super::verification::request_body`].
+//! - `PactVerificationProperties` has `pending` and `notices` but no `wip`,
+//!   and refuses a notice with a value that is not a string; the pacts'
+//!   properties are read leniently from the JSON.
+//! - `publish_verification_results` builds its body privately (no
+//!   `testResults`, `implementation: Pact-Rust`, nothing scrubbed), and only
+//!   logs a failure; [`super::verification::results_body`] sends each
+//!   interaction's result, scrubbed, and a failure is an error of the run.
 
 use std::time::{Duration, SystemTime};
 use uipath_identity_client::client::error_chain;
@@ -15,7 +45,7 @@ use uipath_identity_client::{BearerToken, SecretString};
 use url::Url;
 
 use super::hal::{self, Link};
-use crate::tenant::admin::retry_after;
+use crate::retry::{Attempt, Try, retry_after};
 
 /// How the broker knows who is calling.
 #[derive(Clone, Debug)]
@@ -52,37 +82,13 @@ impl BrokerAuth {
     }
 }
 
-/// How often and how patiently a call is retried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (the Pact CLI's default is 8).
-    pub retries: u32,
-    /// The first back-off; each retry doubles it.
-    pub base_delay: Duration,
-    /// No back-off is longer than this.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            retries: 8,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The back-off before retry number `attempt` (0 for the first retry).
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        crate::tenant::retry::exponential_backoff(self.base_delay, self.max_delay, attempt)
-    }
-}
+/// How often and how patiently a call is retried: the one policy type
+/// ([`crate::retry::RetryPolicy`]); a broker's is [`RetryPolicy::broker`].
+pub use crate::retry::RetryPolicy;
 
 /// The longest `Retry-After` honoured; a broker asking for more is retried
 /// after this long instead, so that a CI job does not hang for hours.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+pub const MAX_RETRY_AFTER: Duration = RetryPolicy::broker().max_retry_after;
 
 /// Where the broker is and how to talk to it.
 #[derive(Clone, Debug)]
@@ -105,7 +111,7 @@ impl BrokerConfig {
         Self {
             url,
             auth: None,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy::broker(),
             timeout: Duration::from_secs(30),
             max_body: crate::http::DEFAULT_MAX_BODY,
         }
@@ -389,82 +395,98 @@ impl BrokerClient {
         url: &Url,
         body: Option<&Value>,
     ) -> Result<Value, BrokerError> {
-        let attempts = self.retry.retries + 1;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let last = attempt == attempts;
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .header(ACCEPT, "application/hal+json, application/json")
-                .header(USER_AGENT, crate::http::USER_AGENT);
-            request = match &self.auth {
-                Some(BrokerAuth::Token(token)) => request.bearer_auth(token.expose()),
-                Some(BrokerAuth::Basic { username, password }) => {
-                    request.basic_auth(username, Some(password.expose()))
-                }
-                None => request,
-            };
-            if let Some(body) = body {
-                request = request.json(body);
+        let attempt = |this: Try| {
+            let method = method.clone();
+            async move { self.attempt(method, url, body, this).await }
+        };
+        self.retry
+            .run(attempt, |r| {
+                tell_retry(r.reason, r.wait, r.next_attempt, r.attempts)
+            })
+            .await
+    }
+
+    /// One attempt of [`Self::call`]: an answer to retry is dropped unread,
+    /// unless it is the last attempt (its body then explains the failure).
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        this: Try,
+    ) -> Attempt<Result<Value, BrokerError>> {
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(ACCEPT, "application/hal+json, application/json")
+            .header(USER_AGENT, crate::http::USER_AGENT);
+        request = match &self.auth {
+            Some(BrokerAuth::Token(token)) => request.bearer_auth(token.expose()),
+            Some(BrokerAuth::Basic { username, password }) => {
+                request.basic_auth(username, Some(password.expose()))
             }
-            tracing::debug!(%method, %url, attempt, "broker call");
-            let received = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    if retryable(status) && !last {
-                        let wait = retry_after(response.headers(), SystemTime::now())
-                            .map(|d| d.min(MAX_RETRY_AFTER))
-                            .unwrap_or_else(|| self.retry.backoff(attempt - 1));
-                        tell_retry(
-                            &format!("the Pact Broker answered {status} to {method} {url}"),
-                            wait,
-                            attempt + 1,
-                            attempts,
-                        );
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    // A body cut short is a failed call like a dropped
-                    // connection, not an empty answer; one past the cap is
-                    // not read at all.
-                    match crate::http::read_body(response, self.max_body).await {
-                        Ok(body) => Ok((status, String::from_utf8_lossy(&body).into_owned())),
-                        Err(crate::http::BodyError::TooLarge { limit, announced }) => {
-                            return Err(BrokerError::TooLarge {
-                                method,
-                                url: url.to_string(),
-                                limit,
-                                announced: announced
-                                    .map(|n| format!(" (it announced {n})"))
-                                    .unwrap_or_default(),
-                            });
-                        }
-                        Err(crate::http::BodyError::Transport(e)) => Err(e),
-                    }
+            None => request,
+        };
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        tracing::debug!(%method, %url, attempt = this.number, "broker call");
+        let received = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                if retryable(status) && !this.last {
+                    return Attempt::Again {
+                        after: retry_after(response.headers(), SystemTime::now()),
+                        reason: format!("the Pact Broker answered {status} to {method} {url}"),
+                        result: Err(BrokerError::Status {
+                            method,
+                            url: url.to_string(),
+                            status,
+                            explanation: "(not read: retried)".into(),
+                            hint: String::new(),
+                        }),
+                    };
                 }
-                Err(e) => Err(e),
-            };
-            match received {
-                Ok((status, text)) => return self.answer(method, url, status, &text, attempt),
-                Err(e) if !last && transient(&e) => {
-                    let wait = self.retry.backoff(attempt - 1);
-                    tell_retry(
-                        &format!("{method} {url} failed ({})", error_chain(&e)),
-                        wait,
-                        attempt + 1,
-                        attempts,
-                    );
-                    tokio::time::sleep(wait).await;
+                // A body cut short is a failed call like a dropped
+                // connection, not an empty answer; one past the cap is
+                // not read at all.
+                match crate::http::read_body(response, self.max_body).await {
+                    Ok(body) => Ok((status, String::from_utf8_lossy(&body).into_owned())),
+                    Err(crate::http::BodyError::TooLarge { limit, announced }) => {
+                        return Attempt::Done(Err(BrokerError::TooLarge {
+                            method,
+                            url: url.to_string(),
+                            limit,
+                            announced: announced
+                                .map(|n| format!(" (it announced {n})"))
+                                .unwrap_or_default(),
+                        }));
+                    }
+                    Err(crate::http::BodyError::Transport(e)) => Err(e),
                 }
-                Err(e) => {
-                    return Err(BrokerError::Unreachable {
-                        method,
-                        url: url.to_string(),
-                        attempts: attempt,
-                        reason: error_chain(&e),
-                    });
+            }
+            Err(e) => Err(e),
+        };
+        match received {
+            Ok((status, text)) => {
+                Attempt::Done(self.answer(method, url, status, &text, this.number))
+            }
+            Err(e) => {
+                let reason = error_chain(&e);
+                let again = transient(&e).then(|| format!("{method} {url} failed ({reason})"));
+                let result = Err(BrokerError::Unreachable {
+                    method,
+                    url: url.to_string(),
+                    attempts: this.number,
+                    reason,
+                });
+                match again {
+                    Some(reason) => Attempt::Again {
+                        result,
+                        after: None,
+                        reason,
+                    },
+                    None => Attempt::Done(result),
                 }
             }
         }
@@ -546,11 +568,10 @@ fn tell_retry(what: &str, wait: Duration, next_attempt: u32, attempts: u32) {
     );
 }
 
-/// Whether an answer with this status is worth another try.
+/// Whether an answer with this status is worth another try:
+/// [`crate::retry::broker_retryable`] (every 5xx, 408, 429).
 pub fn retryable(status: StatusCode) -> bool {
-    status.is_server_error()
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
+    crate::retry::broker_retryable(status.as_u16())
 }
 
 fn transient(e: &reqwest::Error) -> bool {
@@ -676,18 +697,6 @@ mod tests {
         let message = e.to_string();
         assert!(message.contains("PACT_BROKER_USERNAME"), "{message}");
         assert!(!message.contains("pw@"), "{message}");
-    }
-
-    #[test]
-    fn backs_off_exponentially_up_to_the_cap() {
-        let policy = RetryPolicy {
-            retries: 8,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-        };
-        let delays: Vec<u128> = (0..6).map(|a| policy.backoff(a).as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(policy.backoff(200), Duration::from_secs(1));
     }
 
     #[tokio::test]

@@ -129,7 +129,7 @@ pub struct BrokerArgs {
         long = "retries",
         env = "PACT_BROKER_HTTP_RETRIES",
         value_name = "N",
-        default_value_t = RetryPolicy::default().retries
+        default_value_t = RetryPolicy::broker().retries
     )]
     pub retries: u32,
     /// The first back-off of those retries, in milliseconds; each retry
@@ -180,7 +180,7 @@ impl BrokerArgs {
             retry: RetryPolicy {
                 retries: self.retries,
                 base_delay: Duration::from_millis(self.retry_base_delay_ms),
-                ..RetryPolicy::default()
+                ..RetryPolicy::broker()
             },
             ..BrokerConfig::new(url.clone())
         }))

@@ -501,11 +501,10 @@ fn media_list(media: &[Media]) -> String {
         .join(", ")
 }
 
-fn is_json(media_type: &str) -> bool {
-    media_type == "application/json"
-        || media_type.ends_with("+json")
-        || media_type == "text/json"
-        || media_type == "*/*"
+/// Whether the spec's `media_type` admits JSON: a JSON type
+/// ([`crate::http::is_json`]), or the range `*/*`, which admits any.
+fn admits_json(media_type: &str) -> bool {
+    media_type == "*/*" || crate::http::is_json(media_type)
 }
 
 /// What is wrong with a body against its schema: the example itself, and
@@ -557,7 +556,7 @@ fn check_request_body<'a>(
         return Ok(());
     };
     let (Body::Json(value), Some(schema)) = (body, &media.schema) else {
-        if !is_json(&media.media_type) || matches!(body, Body::Other) {
+        if !admits_json(&media.media_type) || matches!(body, Body::Other) {
             out.notes.push(format!(
                 "the `{content_type}` request body was not checked: only JSON bodies are"
             ));

@@ -1,9 +1,33 @@
 //! The HTTP interactions of a pact file (Pact V2, V3 or V4), read into the
 //! few things the spec check looks at: method, path, query, headers, bodies,
 //! status and body matching rules.
+//!
+//! # What pact_models reads, and what is read by hand
+//!
+//! Matching-rule paths (`$.errors[*].code`) are parsed by pact_models'
+//! [`DocPath`], the grammar pact matching applies rules with, so that the
+//! check reads a rule where the verifier would apply it.
+//!
+//! The rest is read from the pact's JSON here, because pact_models' model
+//! (`RequestResponsePact`, `SynchronousHttp`) would change what the report
+//! says:
+//! - **Order.** Query parameters and matching rules are `HashMap`s there;
+//!   the report lists findings in the pact's order (and names an undeclared
+//!   query parameter once per run of equal names), which a hash order would
+//!   shuffle from one run to the next.
+//! - **Values as recorded.** pact_models splits some header values at
+//!   commas (`Accept`, `Cache-Control`, ...) and trims them, and turns V2
+//!   matchers into its own rule type, written back in V3 form; the check
+//!   reads a header's value and a matcher's definition as the pact has them.
+//! - **What is missing.** pact_models fills gaps with defaults (no method is
+//!   `GET`, no `request` is a `GET /`); the check names the interaction and
+//!   what it lacks, and stops (exit 2).
+//! - **Bodies.** A body with no content type is JSON here, Pact's default
+//!   for a recorded JSON value; pact_models guesses a type from the bytes.
 
 use crate::sources::PactFile;
 
+use pact_models::path_exp::{DocPath, PathToken};
 use serde_json::Value;
 
 use super::SpecError;
@@ -271,15 +295,9 @@ fn part(side: &Value, v2: bool) -> Part {
     }
 }
 
-fn is_json(content_type: Option<&str>) -> bool {
-    match content_type {
-        None => true,
-        Some(t) => t == "application/json" || t.ends_with("+json") || t == "text/json",
-    }
-}
-
 fn json_body(content: Value, content_type: Option<&str>) -> Body {
-    if !is_json(content_type) {
+    // A pact that gives no content type has a JSON body (Pact's default).
+    if !content_type.is_none_or(crate::http::is_json) {
         return Body::Other;
     }
     match content {
@@ -351,53 +369,29 @@ fn matcher(definition: &Value) -> Matcher {
     }
 }
 
-/// Parses a matcher path such as `$.errors[*].code` or `$['a b'][0]`.
-/// `None` for a path this does not understand.
+/// Parses a matcher path such as `$.errors[*].code` or `$['a b'][0]` with
+/// pact_models' [`DocPath`], the grammar pact matching itself reads rule
+/// paths with. `None` for a path that grammar refuses, and for one that does
+/// not start at the root `$` (pact_models would read `errors` as
+/// `$.errors`; a body rule without `$` is not one this check understands).
 pub fn parse_path(expression: &str) -> Option<Vec<Step>> {
-    let rest = expression.trim().strip_prefix('$')?;
-    let mut steps = Vec::new();
-    let chars: Vec<char> = rest.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '.' => {
-                let start = i + 1;
-                let mut end = start;
-                while end < chars.len() && chars[end] != '.' && chars[end] != '[' {
-                    end += 1;
-                }
-                let name: String = chars[start..end].iter().collect();
-                if name.is_empty() {
-                    return None;
-                }
-                steps.push(if name == "*" {
-                    Step::AnyField
-                } else {
-                    Step::Field(name)
-                });
-                i = end;
-            }
-            '[' => {
-                let close = chars[i..].iter().position(|c| *c == ']')? + i;
-                let inner: String = chars[i + 1..close].iter().collect();
-                let inner = inner.trim();
-                if inner == "*" {
-                    steps.push(Step::AnyIndex);
-                } else if let Ok(n) = inner.parse::<usize>() {
-                    steps.push(Step::Index(n));
-                } else if let Some(name) =
-                    inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
-                {
-                    steps.push(Step::Field(name.to_owned()));
-                } else {
-                    return None;
-                }
-                i = close + 1;
-            }
-            _ => return None,
-        }
+    let expression = expression.trim();
+    if !expression.starts_with('$') {
+        return None;
     }
-    Some(steps)
+    let path = DocPath::new(expression).ok()?;
+    Some(
+        path.tokens()
+            .iter()
+            .filter_map(|token| match token {
+                PathToken::Root => None,
+                PathToken::Field(name) => Some(Step::Field(name.clone())),
+                PathToken::Index(n) => Some(Step::Index(*n)),
+                PathToken::Star => Some(Step::AnyField),
+                PathToken::StarIndex => Some(Step::AnyIndex),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -424,5 +418,8 @@ mod tests {
         );
         assert_eq!(parse_path("$"), Some(vec![]));
         assert_eq!(parse_path("errors"), None);
+        // What pact's own grammar refuses, pact matching would not apply.
+        assert_eq!(parse_path("$.a b"), None);
+        assert_eq!(parse_path("$[ 2 ]"), None);
     }
 }

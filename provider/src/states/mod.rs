@@ -4,8 +4,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use pact_models::provider_states::ProviderState;
 use pact_verifier::callback_executors::{ProviderStateError, ProviderStateExecutor};
@@ -15,6 +13,7 @@ use url::Url;
 use crate::emulator::{Emulator, states};
 use crate::http::{self, BodyError};
 use crate::redact::Redactor;
+use crate::retry::{Attempt, RetryPolicy, Try, state_url_retryable};
 
 pub mod tenant;
 
@@ -50,7 +49,8 @@ pub struct StateUrl {
     pub url: Url,
     /// Whether teardowns are posted too.
     pub teardown: bool,
-    /// Retries on 5xx and dropped connections.
+    /// Retries on 5xx and dropped connections
+    /// ([`RetryPolicy::state_url`]).
     pub retries: u8,
     /// The run's client, built with [`http::Redirects::Never`].
     pub http: reqwest::Client,
@@ -70,62 +70,71 @@ impl StateUrl {
             "params": state.params,
             "action": if setup { "setup" } else { "teardown" },
         });
-        let mut attempt = 0u8;
-        loop {
-            let failure = match self.http.post(self.url.clone()).json(&body).send().await {
-                Ok(answer) if answer.status().is_redirection() => {
-                    return Err(format!(
-                        "the state change URL {} answered {} with a redirect to {}, which is not followed: give `--state-change-url` the URL that answers itself",
-                        self.url,
-                        answer.status().as_u16(),
-                        http::redirect_target(&self.url, answer.headers())
-                            .unwrap_or_else(|| "nowhere".into())
-                    ));
+        let policy = RetryPolicy::state_url(u32::from(self.retries));
+        let attempt = |this: Try| {
+            let body = &body;
+            async move {
+                let failure = match self.http.post(self.url.clone()).json(body).send().await {
+                    Ok(answer) if answer.status().is_redirection() => {
+                        return Attempt::Done(Err(format!(
+                            "the state change URL {} answered {} with a redirect to {}, which is not followed: give `--state-change-url` the URL that answers itself",
+                            self.url,
+                            answer.status().as_u16(),
+                            http::redirect_target(&self.url, answer.headers())
+                                .unwrap_or_else(|| "nowhere".into())
+                        )));
+                    }
+                    Ok(answer) if answer.status().is_success() => {
+                        return Attempt::Done(self.values(answer).await);
+                    }
+                    Ok(answer) if !state_url_retryable(answer.status().as_u16()) => {
+                        return Attempt::Done(Err(format!(
+                            "the state change URL {} answered {}",
+                            self.url,
+                            answer.status().as_u16()
+                        )));
+                    }
+                    Ok(answer) => format!("it answered {}", answer.status().as_u16()),
+                    Err(e) => uipath_identity_client::client::error_chain(&e),
+                };
+                Attempt::Again {
+                    result: Err(format!(
+                        "the state change URL {} failed after {} attempt(s): {failure}",
+                        self.url, this.number
+                    )),
+                    after: None,
+                    reason: failure,
                 }
-                Ok(answer) if answer.status().is_success() => {
-                    let json = answer
-                        .headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
-                    return match http::read_body(answer, self.max_body).await {
-                        Ok(body) if json => Ok(match serde_json::from_slice(&body) {
-                            Ok(Value::Object(map)) => map.into_iter().collect(),
-                            _ => HashMap::new(),
-                        }),
-                        Ok(_) => Ok(HashMap::new()),
-                        Err(BodyError::TooLarge { limit, announced }) => Err(format!(
-                            "the state change URL's answer is larger than the cap of {limit} bytes{}; it was not read{}",
-                            announced
-                                .map(|n| format!(" (it announced {n})"))
-                                .unwrap_or_default(),
-                            http::TOO_LARGE_HINT
-                        )),
-                        Err(BodyError::Transport(e)) => Err(format!(
-                            "the state change URL's answer was cut short: {}",
-                            uipath_identity_client::client::error_chain(&e)
-                        )),
-                    };
-                }
-                Ok(answer) if !answer.status().is_server_error() => {
-                    return Err(format!(
-                        "the state change URL {} answered {}",
-                        self.url,
-                        answer.status().as_u16()
-                    ));
-                }
-                Ok(answer) => format!("it answered {}", answer.status().as_u16()),
-                Err(e) => uipath_identity_client::client::error_chain(&e),
-            };
-            if attempt >= self.retries {
-                return Err(format!(
-                    "the state change URL {} failed after {} attempt(s): {failure}",
-                    self.url,
-                    attempt + 1
-                ));
             }
-            attempt += 1;
-            tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+        };
+        policy.run(attempt, |_| {}).await
+    }
+
+    /// The values a successful answer holds: a JSON object's members, or
+    /// none.
+    async fn values(&self, answer: reqwest::Response) -> Result<HashMap<String, Value>, String> {
+        let json = answer
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        match http::read_body(answer, self.max_body).await {
+            Ok(body) if json => Ok(match serde_json::from_slice(&body) {
+                Ok(Value::Object(map)) => map.into_iter().collect(),
+                _ => HashMap::new(),
+            }),
+            Ok(_) => Ok(HashMap::new()),
+            Err(BodyError::TooLarge { limit, announced }) => Err(format!(
+                "the state change URL's answer is larger than the cap of {limit} bytes{}; it was not read{}",
+                announced
+                    .map(|n| format!(" (it announced {n})"))
+                    .unwrap_or_default(),
+                http::TOO_LARGE_HINT
+            )),
+            Err(BodyError::Transport(e)) => Err(format!(
+                "the state change URL's answer was cut short: {}",
+                uipath_identity_client::client::error_chain(&e)
+            )),
         }
     }
 }

@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, RETRY_AFTER};
+use crate::retry::retry_after;
+use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use serde_json::json;
 use uipath_identity_client::client::read_reply;
@@ -47,20 +48,6 @@ impl Answer {
     pub fn json<T: for<'de> Deserialize<'de>>(&self) -> Option<T> {
         serde_json::from_slice(&self.body).ok()
     }
-}
-
-/// How long `Retry-After` asks to wait, from `now`: delta-seconds or an
-/// HTTP date (a date in the past means at once).
-pub fn retry_after(
-    headers: &reqwest::header::HeaderMap,
-    now: std::time::SystemTime,
-) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The answer to a sent request (its body at most `max_body` bytes), with
@@ -214,29 +201,4 @@ pub async fn list_users(
         client.max_body(),
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, SystemTime};
-
-    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-
-    use super::retry_after;
-
-    #[test]
-    fn reads_retry_after_as_seconds_or_a_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(12)));
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
-        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, now), None);
-    }
 }

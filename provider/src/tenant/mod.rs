@@ -182,7 +182,7 @@ impl Tenant {
         Fut: std::future::Future<Output = Result<Answer, ClientError>>,
     {
         self.tokens.refresh_if_needed().await?;
-        let answer = self.retry.run(|| call(self.client())).await;
+        let answer = retry::run(&self.retry, || call(self.client())).await;
         match answer {
             Ok(a) if accept(&a) => Ok(a),
             Ok(a) => Err(TenantError::Refused {

@@ -217,9 +217,7 @@ impl TokenSource {
         if !self.needs_renewal() {
             return Ok(());
         }
-        let answer = self
-            .retry
-            .run(|| {
+        let answer = super::retry::run(&self.retry, || {
                 request_token(
                     &self.http,
                     token_url,

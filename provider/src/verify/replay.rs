@@ -41,9 +41,10 @@ use serde_json::Value;
 
 type BoxedPact = Box<dyn Pact + Send + Sync + RefUnwindSafe>;
 
-/// The HTTP client of a run's verified requests, built once, as the pact
-/// library configures its own: its user agent, time-out, TLS and redirect
-/// settings.
+/// The HTTP client of a run's verified requests, built once by the one
+/// client builder ([`crate::http::client`]): the run's time-out and TLS
+/// setting, the command's user agent, and no redirect followed (a verified
+/// answer's redirect is judged by the contract, never followed).
 pub fn provider_client<F: RequestFilterExecutor>(
     options: &VerificationOptions<F>,
 ) -> anyhow::Result<reqwest::Client> {
@@ -51,15 +52,17 @@ pub fn provider_client<F: RequestFilterExecutor>(
         options.custom_headers.is_empty(),
         "custom headers are not supported by the replay loop"
     );
-    uipath_identity_client::tls::install_crypto_provider();
-    let mut builder = reqwest::Client::builder()
-        .user_agent("pact_verifier/1.5.0")
-        .danger_accept_invalid_certs(options.disable_ssl_verification)
-        .timeout(Duration::from_millis(options.request_timeout));
-    if !options.follow_redirects {
-        builder = builder.redirect(reqwest::redirect::Policy::none());
-    }
-    Ok(builder.build()?)
+    Ok(crate::http::client(crate::http::ClientSettings {
+        timeout: Duration::from_millis(options.request_timeout),
+        insecure: options.disable_ssl_verification,
+        // `verify` never sets `follow_redirects`; were it set, a redirect
+        // would still not leave the origin with the request's credentials.
+        redirects: if options.follow_redirects {
+            crate::http::Redirects::SameOrigin
+        } else {
+            crate::http::Redirects::Never
+        },
+    })?)
 }
 
 /// Loads a pact as the pact library does for the same source.

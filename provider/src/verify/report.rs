@@ -1,11 +1,13 @@
-//! What a verification found, and its renderings: console lines, JUnit XML,
-//! JSON. Every text passes through the run's [`Redactor`], before any escaping.
+//! What a verification found, and its renderings: console lines, JUnit XML
+//! (through `quick-junit`), JSON, Markdown. Every text passes through the
+//! run's [`Redactor`], before any escaping.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use pact_verifier::verification_result::{VerificationExecutionResult, VerificationMismatchResult};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite, XmlString};
 use serde_json::{Value, json};
 
 use crate::redact::Redactor;
@@ -288,90 +290,73 @@ impl Report {
         redactor.scrub(&out)
     }
 
-    /// JUnit XML: one test suite per pact, one test case per interaction.
+    /// JUnit XML: one test suite per pact, one test case per interaction,
+    /// and a `pact sources` suite for the pacts that could not be loaded.
+    ///
+    /// Written by [`quick_junit`], which escapes as it serialises: every
+    /// text it gets is already scrubbed. Before the scrubbing, each text
+    /// loses what the serialiser would drop (ANSI escapes, control
+    /// characters XML 1.0 forbids), so that dropping them afterwards cannot
+    /// join the halves of a secret; the XML is scrubbed once more at the end.
     pub fn junit(&self, redactor: &Redactor) -> String {
-        // Scrubbed before escaping: `&amp;` would hide a secret with `&`.
-        self.scrubbed(redactor).junit_of_scrubbed(redactor)
-    }
-
-    fn junit_of_scrubbed(&self, redactor: &Redactor) -> String {
-        let mut suites: Vec<(String, Vec<&InteractionOutcome>)> = Vec::new();
+        let text =
+            |t: &str| -> XmlString { XmlString::new(redactor.scrub(XmlString::new(t).as_str())) };
+        let mut report = quick_junit::Report::new("orchestrator-pact verify");
+        let mut suites: Vec<(String, TestSuite)> = Vec::new();
         for o in &self.outcomes {
             let name = format!("{} -> {}", o.consumer, o.provider);
-            match suites.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, list)) => list.push(o),
-                None => suites.push((name, vec![o])),
-            }
-        }
-        let total_failures = self.count(|s| matches!(s, Status::Mismatch(_)));
-        let total_errors =
-            self.count(|s| matches!(s, Status::Error(_))) + self.general_errors.len();
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
-            xml,
-            "<testsuites name=\"orchestrator-pact verify\" tests=\"{}\" failures=\"{total_failures}\" errors=\"{total_errors}\">",
-            self.outcomes.len() + self.general_errors.len()
-        );
-        for (name, outcomes) in &suites {
-            let failures = outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Status::Mismatch(_)))
-                .count();
-            let errors = outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Status::Error(_)))
-                .count();
-            let time: f64 = outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
-            let _ = writeln!(
-                xml,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">",
-                escape(name),
-                outcomes.len()
-            );
-            for o in outcomes {
-                let _ = write!(
-                    xml,
-                    "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-                    escape(name),
-                    escape(&o.description),
-                    o.duration.as_secs_f64()
-                );
-                match &o.status {
-                    Status::Verified => xml.push_str("/>\n"),
-                    Status::Mismatch(lines) => {
-                        let _ = writeln!(
-                            xml,
-                            ">\n      <failure message=\"the provider's answer does not match the pact\">{}</failure>\n    </testcase>",
-                            escape(&lines.join("\n"))
-                        );
-                    }
-                    Status::Error(message) => {
-                        let _ = writeln!(
-                            xml,
-                            ">\n      <error message=\"could not check\">{}</error>\n    </testcase>",
-                            escape(message)
-                        );
-                    }
+            let at = match suites.iter().position(|(n, _)| *n == name) {
+                Some(at) => at,
+                None => {
+                    suites.push((name.clone(), TestSuite::new(text(&name))));
+                    suites.len() - 1
                 }
-            }
-            xml.push_str("  </testsuite>\n");
+            };
+            let status = match &o.status {
+                Status::Verified => TestCaseStatus::success(),
+                Status::Mismatch(lines) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status
+                        .set_message("the provider's answer does not match the pact")
+                        .set_description(text(&lines.join("\n")));
+                    status
+                }
+                Status::Error(message) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    status
+                        .set_message("could not check")
+                        .set_description(text(message));
+                    status
+                }
+            };
+            let mut case = TestCase::new(text(&o.description), status);
+            case.set_classname(text(&name)).set_time(o.duration);
+            let suite = &mut suites[at].1;
+            let time = suite.time.unwrap_or_default() + o.duration;
+            suite.set_time(time);
+            suite.add_test_case(case);
         }
+        report.add_test_suites(suites.into_iter().map(|(_, suite)| suite));
         if !self.general_errors.is_empty() {
-            let _ = writeln!(
-                xml,
-                "  <testsuite name=\"pact sources\" tests=\"{0}\" failures=\"0\" errors=\"{0}\">",
-                self.general_errors.len()
-            );
+            let mut suite = TestSuite::new("pact sources");
             for e in &self.general_errors {
-                let _ = writeln!(
-                    xml,
-                    "    <testcase classname=\"pact sources\" name=\"load\">\n      <error message=\"could not check\">{}</error>\n    </testcase>",
-                    escape(e)
-                );
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status
+                    .set_message("could not check")
+                    .set_description(text(e));
+                let mut case = TestCase::new("load", status);
+                case.set_classname("pact sources");
+                suite.add_test_case(case);
             }
-            xml.push_str("  </testsuite>\n");
+            report.add_test_suite(suite);
         }
-        xml.push_str("</testsuites>\n");
+        // Serialising into memory fails only on a bug of the serialiser;
+        // then the report still parses, and says it is empty for a reason.
+        let xml = report.to_string().unwrap_or_else(|e| {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- the JUnit report could not be written: {e} -->\n<testsuites name=\"orchestrator-pact verify\" tests=\"0\" failures=\"0\" errors=\"0\"/>\n"
+            )
+        });
         redactor.scrub(&xml)
     }
 
@@ -476,19 +461,170 @@ impl Report {
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 allows no other control characters.
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
-            c => out.push(c),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(consumer: &str, description: &str, status: Status) -> InteractionOutcome {
+        InteractionOutcome {
+            consumer: consumer.into(),
+            provider: "UiPath Identity".into(),
+            description: description.into(),
+            states: vec!["a user exists".into()],
+            pending: false,
+            duration: Duration::from_millis(1234),
+            status,
         }
     }
-    out
+
+    fn report() -> Report {
+        Report {
+            target: "http://127.0.0.1:1/".into(),
+            outcomes: vec![
+                outcome("app", "a change <ok> & \"quoted\"", Status::Verified),
+                outcome(
+                    "app",
+                    "a wrong old password",
+                    Status::Mismatch(vec![
+                        "status: expected 400 but was 200".into(),
+                        "body: saw s3cr&t<pw> in it\u{1}".into(),
+                    ]),
+                ),
+                outcome(
+                    "other",
+                    "a weak password",
+                    Status::Error("state failed: token s3cr&t<pw>".into()),
+                ),
+            ],
+            general_errors: vec!["pacts/x.json: not JSON".into()],
+            ..Report::default()
+        }
+    }
+
+    fn junit_of(report: &Report) -> (String, quick_junit::Report) {
+        let redactor = Redactor::default();
+        redactor.add_str("s3cr&t<pw>");
+        let xml = report.junit(&redactor);
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).expect(&xml);
+        (xml, parsed)
+    }
+
+    #[test]
+    fn junit_has_a_suite_per_pact_and_a_case_per_interaction() {
+        let (xml, parsed) = junit_of(&report());
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+            "{xml}"
+        );
+        assert_eq!(
+            parsed.name.as_ref().map(|n| n.as_str()),
+            Some("orchestrator-pact verify")
+        );
+        assert_eq!(
+            (parsed.tests, parsed.failures, parsed.errors),
+            (4, 1, 2),
+            "{xml}"
+        );
+        let suites: Vec<(&str, usize, usize, usize)> = parsed
+            .test_suites
+            .iter()
+            .map(|s| (s.name.as_str(), s.tests, s.failures, s.errors))
+            .collect();
+        assert_eq!(
+            suites,
+            [
+                ("app -> UiPath Identity", 2, 1, 0),
+                ("other -> UiPath Identity", 1, 0, 1),
+                ("pact sources", 1, 0, 1),
+            ]
+        );
+        assert_eq!(
+            parsed.test_suites[0].time,
+            Some(Duration::from_millis(2468))
+        );
+        let cases: Vec<(&str, Option<&str>, Option<Duration>)> = parsed
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.classname.as_ref().map(|n| n.as_str()),
+                    c.time,
+                )
+            })
+            .collect();
+        let took = Some(Duration::from_millis(1234));
+        assert_eq!(
+            cases,
+            [
+                (
+                    "a change <ok> & \"quoted\"",
+                    Some("app -> UiPath Identity"),
+                    took
+                ),
+                ("a wrong old password", Some("app -> UiPath Identity"), took),
+                ("a weak password", Some("other -> UiPath Identity"), took),
+                ("load", Some("pact sources"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn junit_failures_and_errors_carry_their_message_and_the_findings() {
+        let (xml, parsed) = junit_of(&report());
+        let statuses: Vec<(bool, Option<&str>, Option<&str>)> = parsed
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .filter_map(|c| match &c.status {
+                TestCaseStatus::NonSuccess {
+                    kind,
+                    message,
+                    description,
+                    ..
+                } => Some((
+                    *kind == NonSuccessKind::Failure,
+                    message.as_ref().map(|m| m.as_str()),
+                    description.as_ref().map(|d| d.as_str()),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                (
+                    true,
+                    Some("the provider's answer does not match the pact"),
+                    Some("status: expected 400 but was 200\nbody: saw *** in it")
+                ),
+                (
+                    false,
+                    Some("could not check"),
+                    Some("state failed: token ***")
+                ),
+                (
+                    false,
+                    Some("could not check"),
+                    Some("pacts/x.json: not JSON")
+                ),
+            ],
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn junit_shows_no_secret_in_any_form_even_one_split_by_characters_xml_drops() {
+        let mut split = report();
+        split.outcomes[0].description = "leaks s3cr\u{1b}[0m&t<pw> or s3cr\u{2}&t<pw>?".into();
+        for report in [report(), split] {
+            let (xml, parsed) = junit_of(&report);
+            for form in ["s3cr", "t<pw>", "t&lt;pw&gt;"] {
+                assert!(!xml.contains(form), "{form} in {xml}");
+            }
+            let texts = format!("{parsed:?}");
+            assert!(!texts.contains("s3cr"), "{texts}");
+        }
+    }
 }

@@ -156,6 +156,7 @@ fn client_of(server: &dyn ValidatingMockServer) -> BrokerClient {
         retries: 0,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(1),
+        ..RetryPolicy::broker()
     };
     BrokerClient::new(&config).unwrap()
 }

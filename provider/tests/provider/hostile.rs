@@ -56,6 +56,7 @@ struct Front {
     sink: String,
     rules: Vec<Rule>,
     http: reqwest::Client,
+    passed: Arc<Mutex<Vec<String>>>,
 }
 
 /// The running front and its sink.
@@ -65,6 +66,7 @@ pub struct Hostile {
     /// The sink's origin (`http://127.0.0.1:PORT`), which messages must name.
     pub sink: String,
     received: Arc<Mutex<Vec<String>>>,
+    passed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Hostile {
@@ -73,7 +75,9 @@ impl Hostile {
         let received = Arc::new(Mutex::new(Vec::new()));
         let sink = serve(Router::new().fallback(record).with_state(received.clone())).await;
         uipath_identity_client::tls::install_crypto_provider();
+        let passed = Arc::new(Mutex::new(Vec::new()));
         let front = Arc::new(Front {
+            passed: passed.clone(),
             upstream: upstream.trim_end_matches('/').to_owned(),
             sink: sink.clone(),
             rules,
@@ -87,7 +91,13 @@ impl Hostile {
             url,
             sink,
             received,
+            passed,
         }
+    }
+
+    /// Every request passed to the emulator, as `METHOD path user-agent`.
+    pub fn passed(&self) -> Vec<String> {
+        self.passed.lock().unwrap().clone()
     }
 
     /// Every request the sink received, as `METHOD path body`.
@@ -164,6 +174,15 @@ async fn misbehave(State(front): State<Arc<Front>>, request: Request) -> Respons
 
 async fn pass(front: &Front, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    front.passed.lock().unwrap().push(format!(
+        "{} {} {}",
+        parts.method,
+        parts.uri.path(),
+        parts
+            .headers
+            .get(header::USER_AGENT)
+            .map_or("(no user agent)", |v| v.to_str().unwrap_or("(not text)"))
+    ));
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
         .unwrap_or_default();
@@ -365,6 +384,26 @@ async fn a_change_password_redirected_elsewhere_sends_no_password_there_and_fail
     assert_eq!(run.code, 1, "{run}");
     assert!(run.output().contains(&front.sink), "{run}");
     assert_eq!(users(&emulator).await, before, "{run}");
+}
+
+#[tokio::test]
+async fn every_request_to_the_tenant_names_the_command_as_its_user_agent() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let front = Hostile::start(&emulator.url(), vec![]).await;
+    let run = orchestrator_pact(live_args(&front.url, &[])).await;
+    assert_eq!(run.code, 0, "{run}");
+    let agent = concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION"));
+    let passed = front.passed();
+    // The verified interactions as much as the set-up around them.
+    assert!(
+        passed
+            .iter()
+            .any(|r| r.starts_with("POST ") && r.contains("/changepassword ")),
+        "{passed:#?}{run}"
+    );
+    for request in &passed {
+        assert!(request.ends_with(&format!(" {agent}")), "{passed:#?}{run}");
+    }
 }
 
 #[tokio::test]
