@@ -38,7 +38,7 @@ fn main() {
     );
     let mut code = String::from(
         "/// The pact files of `pacts/` at build time: (file name, content).\n\
-         pub const BUILT_IN: &[(&str, &str)] = &[\n",
+         pub(crate) const BUILT_IN: &[(&str, &str)] = &[\n",
     );
     for file in &files {
         let name = file.file_name().expect("a file").to_string_lossy();

@@ -29,6 +29,8 @@
 //! client credentials, creating, listing and deleting users) is not here:
 //! it lives in the command-line crate, `orchestrator-pact`, the only user.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod answers;
 pub mod base_url;
 pub mod client;

@@ -9,13 +9,13 @@
 
 use std::time::Duration;
 
-pub use uipath_identity_client::wire::{
-    BodyError, DEFAULT_MAX_BODY, origin_text, read_body, redirect_target, same_origin_redirects,
+pub(crate) use uipath_identity_client::wire::{
+    BodyError, DEFAULT_MAX_BODY, read_body, redirect_target, same_origin_redirects,
 };
 
 /// Which redirects a client follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Redirects {
+pub(crate) enum Redirects {
     /// None: a 3xx is the answer (the tenant's calls, whose requests carry
     /// passwords and secrets, and the verified interaction, whose answer
     /// the contract judges).
@@ -27,7 +27,7 @@ pub enum Redirects {
 
 /// How one client behaves.
 #[derive(Clone, Copy, Debug)]
-pub struct ClientSettings {
+pub(crate) struct ClientSettings {
     /// Time-out of each request, the body included.
     pub timeout: Duration,
     /// Accept any TLS certificate.
@@ -37,10 +37,10 @@ pub struct ClientSettings {
 }
 
 /// The user agent every call sends.
-pub const USER_AGENT: &str = concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("orchestrator-pact/", env!("CARGO_PKG_VERSION"));
 
 /// A client with `settings` (and the TLS provider reqwest needs installed).
-pub fn client(settings: ClientSettings) -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn client(settings: ClientSettings) -> Result<reqwest::Client, reqwest::Error> {
     uipath_identity_client::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
@@ -58,7 +58,7 @@ pub fn client(settings: ClientSettings) -> Result<reqwest::Client, reqwest::Erro
 /// `application/problem+json`), compared without parameters and case. The
 /// one rule of the command; a caller with more to say (a pact with no
 /// content type, an OpenAPI `*/*` range) says it where it calls this.
-pub fn is_json(media_type: &str) -> bool {
+pub(crate) fn is_json(media_type: &str) -> bool {
     let essence = media_type
         .split(';')
         .next()
@@ -70,7 +70,7 @@ pub fn is_json(media_type: &str) -> bool {
 
 /// Parses a size for `--max-body-size`: bytes, or a number with `KiB`,
 /// `MiB`, `GiB` (or `K`, `M`, `G`, `KB`, `MB`, `GB`, all powers of 1024).
-pub fn parse_size(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !c.is_ascii_digit())
@@ -106,7 +106,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 /// The next step when an answer was larger than the cap.
-pub const TOO_LARGE_HINT: &str = ". If the server is right to send that much, raise the cap with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)";
+pub(crate) const TOO_LARGE_HINT: &str = ". If the server is right to send that much, raise the cap with `--max-body-size` (ORCHESTRATOR_PACT_MAX_BODY_SIZE)";
 
 #[cfg(test)]
 mod tests {

@@ -39,23 +39,25 @@
 //!
 //! [`run`] dispatches a parsed command and returns its exit code.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod cli;
 
 pub mod broker;
 mod serve;
-pub mod spec;
+mod spec;
 pub mod verify;
 
 pub mod emulator;
-pub mod sources;
-pub mod states;
-pub mod tenant;
+mod sources;
+mod states;
+mod tenant;
 
 mod exit;
-pub mod http;
+mod http;
 pub mod logging;
 pub mod redact;
-pub mod retry;
+mod retry;
 mod signal;
 
 use std::io::Write;

@@ -89,28 +89,28 @@ impl Default for RetryPolicy {
 }
 
 /// The statuses retried for a tenant call (reasons in the module docs).
-pub const TENANT_RETRYABLE: [u16; 4] = [429, 502, 503, 504];
+pub(crate) const TENANT_RETRYABLE: [u16; 4] = [429, 502, 503, 504];
 
 /// Whether a tenant call answered `status` is retried: 429, 502, 503, 504.
-pub fn tenant_retryable(status: u16) -> bool {
+pub(crate) fn tenant_retryable(status: u16) -> bool {
     TENANT_RETRYABLE.contains(&status)
 }
 
 /// Whether a Pact Broker call answered `status` is retried: every 5xx,
 /// 408 and 429.
-pub fn broker_retryable(status: u16) -> bool {
+pub(crate) fn broker_retryable(status: u16) -> bool {
     (500..600).contains(&status) || status == 408 || status == 429
 }
 
 /// Whether a state-change URL that answered `status` is posted to again:
 /// every 5xx.
-pub fn state_url_retryable(status: u16) -> bool {
+pub(crate) fn state_url_retryable(status: u16) -> bool {
     (500..600).contains(&status)
 }
 
 /// The wait before retry number `attempt` (0 for the first retry): `base`
 /// doubled per attempt, at most `max`.
-pub fn exponential_backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+pub(crate) fn exponential_backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
     base.checked_mul(factor).unwrap_or(max).min(max)
 }
@@ -243,7 +243,7 @@ impl RetryPolicy {
 
 /// How long `Retry-After` asks to wait, from `now`: delta-seconds or an
 /// HTTP date (a date in the past means at once).
-pub fn retry_after(
+pub(crate) fn retry_after(
     headers: &reqwest::header::HeaderMap,
     now: std::time::SystemTime,
 ) -> Option<Duration> {

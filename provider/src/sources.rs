@@ -15,7 +15,7 @@ use serde_json::Value;
 
 /// The folder read when `--pacts` is not given, if the working directory
 /// has one.
-pub const DEFAULT_FOLDER: &str = "pacts";
+pub(crate) const DEFAULT_FOLDER: &str = "pacts";
 
 mod built_in {
     // `BUILT_IN: &[(&str, &str)]`, written by build.rs.
@@ -144,7 +144,7 @@ pub enum SourceError {
 /// Every pact file named by `paths`: files as they are, folders for their
 /// `*.json` files (sorted, not recursive). No paths: `pacts/` in the
 /// working directory if there is one, else the built-in contract.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
     Ok(discover_texts(paths)?
         .into_iter()
         .map(|(file, _)| file)
@@ -153,7 +153,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PactFile>, SourceError> {
 
 /// [`discover`], with each file's JSON as read, for a caller that reads
 /// the interactions itself.
-pub fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, SourceError> {
+pub(crate) fn discover_parsed(paths: &[PathBuf]) -> Result<Vec<(PactFile, Value)>, SourceError> {
     Ok(discover_texts(paths)?
         .into_iter()
         .map(|(file, text)| (file, text.into_value()))
@@ -196,7 +196,7 @@ fn discover_texts(paths: &[PathBuf]) -> Result<Vec<(PactFile, PactText)>, Source
 }
 
 /// The contract built into the binary, parsed (each checked as a file is).
-pub fn built_in_parsed() -> Result<Vec<(PactFile, Value)>, SourceError> {
+pub(crate) fn built_in_parsed() -> Result<Vec<(PactFile, Value)>, SourceError> {
     Ok(built_in_texts()?
         .into_iter()
         .map(|(file, text)| (file, text.into_value()))
@@ -218,7 +218,7 @@ fn built_in_texts() -> Result<Vec<(PactFile, PactText)>, SourceError> {
 
 /// Writes the built-in pact files into `dir` (created if need be), byte
 /// for byte as they were at build time, and returns their paths.
-pub fn write_built_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+pub(crate) fn write_built_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     let unwritable = |path: &Path, e: std::io::Error| SourceError::Unwritable {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -286,7 +286,7 @@ fn parse(path: &Path, text: Arc<str>, built_in: bool) -> Result<(PactFile, PactT
 /// ever holding the whole document as a [`Value`] (which takes about
 /// fifteen times the size of its text).
 #[derive(Debug, Default)]
-pub struct PactText {
+pub(crate) struct PactText {
     /// Everything but the interactions.
     top: serde_json::Map<String, Value>,
     /// The interactions, if `interactions` is a list.
@@ -401,7 +401,7 @@ impl<'de> serde::Deserialize<'de> for Texts {
 /// (all `match_response` needs of it), and the interactions, of a V4 pact
 /// kept as text and built one at a time, so that a pact of thousands of
 /// interactions is never held as models (or as one JSON value) all at once.
-pub struct LoadedPact {
+pub(crate) struct LoadedPact {
     /// The pact, without its interactions.
     pub pact: Box<dyn Pact + Send + Sync + RefUnwindSafe>,
     name: String,
@@ -424,7 +424,7 @@ fn built(
 impl LoadedPact {
     /// Loads `text` (from `name`) as the pact library would, checking every
     /// interaction.
-    pub fn from_text(name: &str, text: PactText) -> anyhow::Result<Self> {
+    pub(crate) fn from_text(name: &str, text: PactText) -> anyhow::Result<Self> {
         Self::check(name, &text)?;
         let (pact, interactions) = if text.is_v4(name) {
             let shell = V4Pact::pact_from_json(&Value::Object(text.top), name)?;
@@ -447,7 +447,7 @@ impl LoadedPact {
 
     /// Checks that the pact library loads `text` (from `name`), building
     /// one interaction at a time.
-    pub fn check(name: &str, text: &PactText) -> anyhow::Result<()> {
+    pub(crate) fn check(name: &str, text: &PactText) -> anyhow::Result<()> {
         if !text.is_v4(name) {
             let whole = PactText {
                 top: text.top.clone(),
@@ -463,7 +463,7 @@ impl LoadedPact {
     }
 
     /// How many interactions it has.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match &self.interactions {
             Interactions::Text(list) => list.len(),
             Interactions::Built(list) => list.len(),
@@ -471,12 +471,12 @@ impl LoadedPact {
     }
 
     /// Whether it has none.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Its interaction at `index` (`< len()`), built now.
-    pub fn interaction(
+    pub(crate) fn interaction(
         &self,
         index: usize,
     ) -> anyhow::Result<Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>> {

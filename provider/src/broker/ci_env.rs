@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 /// Environment variables, read once at the edge.
-pub type Env = HashMap<String, String>;
+pub(crate) type Env = HashMap<String, String>;
 
 /// What is known about the build.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,10 +24,10 @@ pub struct BuildInfo {
 }
 
 /// Runs `git ARGS` and returns its trimmed stdout, or `None`.
-pub type Git<'a> = &'a dyn Fn(&[&str]) -> Option<String>;
+pub(crate) type Git<'a> = &'a dyn Fn(&[&str]) -> Option<String>;
 
 /// The CI system's variables, filled in from `git` where they say nothing.
-pub fn build_info(env: &Env, git: Git<'_>) -> BuildInfo {
+pub(crate) fn build_info(env: &Env, git: Git<'_>) -> BuildInfo {
     let mut info = from_ci(env);
     if info.commit.is_none() {
         info.commit = git(&["rev-parse", "HEAD"]);
@@ -40,7 +40,7 @@ pub fn build_info(env: &Env, git: Git<'_>) -> BuildInfo {
 }
 
 /// `git ARGS` in the current directory: stdout trimmed, `None` on any failure.
-pub fn run_git(args: &[&str]) -> Option<String> {
+pub(crate) fn run_git(args: &[&str]) -> Option<String> {
     let output = std::process::Command::new("git")
         .args(args)
         .stderr(std::process::Stdio::null())
@@ -54,7 +54,7 @@ pub fn run_git(args: &[&str]) -> Option<String> {
 }
 
 /// What the CI system's variables tell, if a CI system is recognised.
-pub fn from_ci(env: &Env) -> BuildInfo {
+pub(crate) fn from_ci(env: &Env) -> BuildInfo {
     let var = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let owned = |name: &str| var(name).map(str::to_owned);
     let first = |names: &[&str]| names.iter().find_map(|n| owned(n));

@@ -39,7 +39,7 @@ pub(crate) fn build_info() -> BuildInfo {
 }
 
 /// `orchestrator-pact publish`.
-pub async fn publish(settings: PublishSettings, redactor: &Redactor) -> anyhow::Result<u8> {
+pub(crate) async fn publish(settings: PublishSettings, redactor: &Redactor) -> anyhow::Result<u8> {
     if let Some(auth) = &settings.broker.auth {
         auth.register(redactor);
     }
@@ -50,7 +50,10 @@ pub async fn publish(settings: PublishSettings, redactor: &Redactor) -> anyhow::
 }
 
 /// `orchestrator-pact can-i-deploy`: 0 deployable, 1 not.
-pub async fn can_i_deploy(settings: CanIDeploySettings, redactor: &Redactor) -> anyhow::Result<u8> {
+pub(crate) async fn can_i_deploy(
+    settings: CanIDeploySettings,
+    redactor: &Redactor,
+) -> anyhow::Result<u8> {
     if let Some(auth) = &settings.broker.auth {
         auth.register(redactor);
     }
@@ -61,7 +64,7 @@ pub async fn can_i_deploy(settings: CanIDeploySettings, redactor: &Redactor) -> 
 }
 
 /// `orchestrator-pact record-deployment`.
-pub async fn record_deployment(
+pub(crate) async fn record_deployment(
     settings: RecordDeploymentSettings,
     redactor: &Redactor,
 ) -> anyhow::Result<u8> {

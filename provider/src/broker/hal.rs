@@ -36,12 +36,12 @@ impl Link {
 
 /// The first link of relation `rel` in `resource`'s `_links` (a relation
 /// may hold one link or a list).
-pub fn link(resource: &Value, rel: &str) -> Option<Link> {
+pub(crate) fn link(resource: &Value, rel: &str) -> Option<Link> {
     links(resource, rel).into_iter().next()
 }
 
 /// Every link of relation `rel` in `resource`'s `_links`.
-pub fn links(resource: &Value, rel: &str) -> Vec<Link> {
+pub(crate) fn links(resource: &Value, rel: &str) -> Vec<Link> {
     match resource.get("_links").and_then(|l| l.get(rel)) {
         Some(Value::Array(items)) => items.iter().filter_map(Link::from_json).collect(),
         Some(one) => Link::from_json(one).into_iter().collect(),
@@ -50,7 +50,7 @@ pub fn links(resource: &Value, rel: &str) -> Vec<Link> {
 }
 
 /// The relations `resource` offers, sorted, for error messages.
-pub fn relations(resource: &Value) -> Vec<String> {
+pub(crate) fn relations(resource: &Value) -> Vec<String> {
     let mut rels: Vec<String> = resource
         .get("_links")
         .and_then(Value::as_object)
@@ -71,7 +71,7 @@ const TEMPLATE_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `template` with each `{name}` of `vars` replaced by its encoded value;
 /// unknown variables are left as they are.
-pub fn expand(template: &str, vars: &[(&str, &str)]) -> String {
+pub(crate) fn expand(template: &str, vars: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in vars {
         let placeholder = format!("{{{name}}}");

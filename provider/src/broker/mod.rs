@@ -22,13 +22,13 @@
 //! - [`commands`]: each command's run from its settings to an exit code
 //!   (the flags are parsed in [`crate::cli::broker`]).
 
-pub mod ci_env;
+pub(crate) mod ci_env;
 pub mod client;
-pub mod commands;
+pub(crate) mod commands;
 pub mod deployments;
-pub mod hal;
+pub(crate) mod hal;
 pub mod matrix;
-pub mod notices;
+pub(crate) mod notices;
 pub mod publish;
 pub mod verification;
 

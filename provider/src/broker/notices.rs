@@ -70,7 +70,7 @@ impl Notice {
 
 /// Prints each notice on its own line, `indent`ed, prefixed by its kind
 /// when that is a warning or an error; debug notices are left out.
-pub fn print<'a>(
+pub(crate) fn print<'a>(
     out: &mut (dyn Write + Send),
     notices: impl IntoIterator<Item = &'a Notice>,
     indent: &str,

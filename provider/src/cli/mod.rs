@@ -4,7 +4,7 @@
 //! The top layer: clap's types live here only, and each command gets plain
 //! typed settings built from them ([`broker`]: the broker commands' flags).
 
-pub mod broker;
+pub(crate) mod broker;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

@@ -12,7 +12,7 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// A W3C traceparent, `00-<32 hex>-<16 hex>-00`, as older ASP.NET Core
 /// writes into `traceId`.
-pub fn trace_id() -> String {
+pub(crate) fn trace_id() -> String {
     let trace: u128 = rand::random();
     let span: u64 = rand::random();
     format!("00-{trace:032x}-{span:016x}-00")
@@ -27,7 +27,7 @@ fn with_content_type(status: StatusCode, content_type: &'static str, body: Strin
 }
 
 /// `IdentityResult` with the given status.
-pub fn identity_result(status: StatusCode, errors: Vec<IdentityError>) -> Response {
+pub(crate) fn identity_result(status: StatusCode, errors: Vec<IdentityError>) -> Response {
     let body = IdentityResult {
         succeeded: errors.is_empty(),
         errors,
@@ -52,33 +52,35 @@ fn validation_problem_body(errors: serde_json::Value) -> Response {
 }
 
 /// 400 `ValidationProblemDetails`: field (or JSON path) to messages.
-pub fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
+pub(crate) fn validation_problem(errors: BTreeMap<String, Vec<String>>) -> Response {
     validation_problem_body(json!(errors))
 }
 
 /// A validation problem whose `errors` is a flat list of messages instead
 /// of a map: the deviation `validation-errors-as-list`, for testing the gate.
-pub fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Response {
+pub(crate) fn validation_problem_as_list(errors: BTreeMap<String, Vec<String>>) -> Response {
     let messages: Vec<String> = errors.into_values().flatten().collect();
     validation_problem_body(json!(messages))
 }
 
 /// A validation problem whose `errors` values are single strings: the
 /// deviation `validation-messages-as-strings`, for testing the gate.
-pub fn validation_problem_with_string_messages(errors: BTreeMap<String, Vec<String>>) -> Response {
+pub(crate) fn validation_problem_with_string_messages(
+    errors: BTreeMap<String, Vec<String>>,
+) -> Response {
     let joined: BTreeMap<String, String> =
         errors.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
     validation_problem_body(json!(joined))
 }
 
 /// A validation problem about one field.
-pub fn validation_error(field: &str, message: impl Into<String>) -> Response {
+pub(crate) fn validation_error(field: &str, message: impl Into<String>) -> Response {
     validation_problem(BTreeMap::from([(field.to_owned(), vec![message.into()])]))
 }
 
 /// RFC 7807 `ProblemDetails` for any other status, as ASP.NET Core writes
 /// for `NotFound()`, 405, 413, 415.
-pub fn problem(status: StatusCode, detail: Option<String>) -> Response {
+pub(crate) fn problem(status: StatusCode, detail: Option<String>) -> Response {
     let section = match status.as_u16() {
         404 => "rfc7231#section-6.5.4",
         405 => "rfc7231#section-6.5.5",
@@ -99,16 +101,16 @@ pub fn problem(status: StatusCode, detail: Option<String>) -> Response {
 }
 
 /// The `WWW-Authenticate` challenge of a 401 to a request with no token.
-pub const NO_TOKEN: &str = "Bearer";
+pub(crate) const NO_TOKEN: &str = "Bearer";
 /// ... to a token that is not one the tenant issued.
-pub const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
+pub(crate) const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 /// ... to a token that has expired.
-pub const EXPIRED_TOKEN: &str =
+pub(crate) const EXPIRED_TOKEN: &str =
     "Bearer error=\"invalid_token\", error_description=\"The token expired\"";
 
 /// 401 as JwtBearer answers it: empty body and this `WWW-Authenticate`
 /// challenge.
-pub fn unauthorized(challenge: &'static str) -> Response {
+pub(crate) fn unauthorized(challenge: &'static str) -> Response {
     let mut response = StatusCode::UNAUTHORIZED.into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
@@ -119,6 +121,6 @@ pub fn unauthorized(challenge: &'static str) -> Response {
 
 /// `{"error": message}` with `status`: the emulator's own refusals (the
 /// OAuth token endpoint, provider states, the admin endpoints).
-pub fn error_json(status: StatusCode, message: impl serde::Serialize) -> Response {
+pub(crate) fn error_json(status: StatusCode, message: impl serde::Serialize) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }

@@ -11,7 +11,7 @@ use super::{Emulator, answers};
 
 /// What a call does to users, and so which scopes it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// `PM.User` or `PM.User.Read`.
     Read,
     /// `PM.User` or `PM.User.Write`.
@@ -33,7 +33,11 @@ fn forbidden() -> Response {
 }
 
 /// Accepts the request's bearer token for `access`, or answers 401 or 403.
-pub fn authorize(emulator: &Emulator, headers: &HeaderMap, access: Access) -> Result<(), Response> {
+pub(crate) fn authorize(
+    emulator: &Emulator,
+    headers: &HeaderMap,
+    access: Access,
+) -> Result<(), Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(answers::unauthorized(answers::NO_TOKEN));
     };

@@ -10,17 +10,17 @@
 // request, and boxing it would only add an allocation on the refusal path.
 #![allow(clippy::result_large_err)]
 
-pub mod answers;
-pub mod auth;
+pub(crate) mod answers;
+pub(crate) mod auth;
 pub mod binding;
-pub mod clock;
+pub(crate) mod clock;
 pub mod config;
 pub mod faults;
-pub mod policy;
-pub mod routes;
-pub mod states;
-pub mod store;
-pub mod tokens;
+pub(crate) mod policy;
+pub(crate) mod routes;
+pub(crate) mod states;
+pub(crate) mod store;
+pub(crate) mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -23,7 +23,7 @@ use super::schema::{Direction, SchemaError, Validator, Violation};
 
 /// What a finding is about. The divergence list names these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Check {
+pub(crate) enum Check {
     /// The path does not start with the Identity prefix.
     PathPrefix,
     /// No path of the spec matches.
@@ -52,7 +52,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the order they run.
-    pub const ALL: [Check; 12] = [
+    pub(crate) const ALL: [Check; 12] = [
         Check::PathPrefix,
         Check::PathUnknown,
         Check::MethodUnknown,
@@ -68,7 +68,7 @@ impl Check {
     ];
 
     /// Its name, as printed and as the divergence list writes it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Check::PathPrefix => "path.prefix",
             Check::PathUnknown => "path.unknown",
@@ -110,7 +110,7 @@ impl FromStr for Check {
 
 /// One way an interaction differs from the spec.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// What it is about.
     pub check: Check,
     /// What differs.
@@ -125,7 +125,7 @@ impl fmt::Display for Finding {
 
 /// What checking one interaction found.
 #[derive(Clone, Debug, Default)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// The operation it was matched to (index into the document's).
     pub operation: Option<usize>,
     /// Its findings.
@@ -144,7 +144,7 @@ impl Checked {
 }
 
 /// Checks one interaction.
-pub fn check(
+pub(crate) fn check(
     doc: &Document,
     interaction: &Interaction,
     prefix: IdentityPrefix,

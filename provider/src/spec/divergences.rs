@@ -21,11 +21,11 @@ use super::pact::{Body, Interaction};
 use super::schema::{Dialect, Direction, Validator};
 
 /// The repository's list, as built into the binary.
-pub const BUILTIN: &str = include_str!(env!("ORCHESTRATOR_PACT_DIVERGENCES"));
+pub(crate) const BUILTIN: &str = include_str!(env!("ORCHESTRATOR_PACT_DIVERGENCES"));
 
 /// One known divergence.
 #[derive(Clone, Debug)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// A short name, printed with each warning.
     pub id: String,
     /// The operation's method.
@@ -37,10 +37,6 @@ pub struct Divergence {
     pub status: Option<u16>,
     /// The checks whose findings it explains.
     pub excuses: Vec<Check>,
-    /// What differs.
-    pub what: String,
-    /// Why it is excused.
-    pub reason: String,
     /// The body the guide documents instead; when set, only a response body
     /// that matches it is excused.
     pub body_schema: Option<Value>,
@@ -71,19 +67,19 @@ struct ListFile {
 
 /// The list in force for a run.
 #[derive(Clone, Debug, Default)]
-pub struct Divergences {
+pub(crate) struct Divergences {
     /// The entries, in file order.
     pub entries: Vec<Divergence>,
 }
 
 impl Divergences {
     /// The list built into the binary.
-    pub fn builtin() -> Result<Self, SpecError> {
+    pub(crate) fn builtin() -> Result<Self, SpecError> {
         Self::parse(BUILTIN, "spec-divergences.toml (built in)")
     }
 
     /// Reads a list from a file.
-    pub fn load(path: &Path) -> Result<Self, SpecError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, SpecError> {
         let text = std::fs::read_to_string(path).map_err(|e| SpecError::Divergences {
             origin: path.display().to_string(),
             reason: e.to_string(),
@@ -92,7 +88,7 @@ impl Divergences {
     }
 
     /// Parses a list; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, SpecError> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Self, SpecError> {
         let bad = |reason: String| SpecError::Divergences {
             origin: origin.to_owned(),
             reason,
@@ -125,8 +121,6 @@ impl Divergences {
                 path: e.path,
                 status: e.status,
                 excuses,
-                what: e.what,
-                reason: e.reason,
                 body_schema: e.body_schema,
             });
         }
@@ -134,7 +128,7 @@ impl Divergences {
     }
 
     /// The entry that explains `finding` of `interaction` on `op`, if any.
-    pub fn excuse(
+    pub(crate) fn excuse(
         &self,
         op: &Operation,
         interaction: &Interaction,
@@ -171,8 +165,10 @@ mod tests {
     fn the_built_in_list_parses_and_explains_each_entry() {
         let list = Divergences::builtin().expect("the repository's list parses");
         assert!(!list.entries.is_empty());
+        // Loading refuses an entry without `what` or `reason`, so each
+        // loaded entry explains itself.
         for d in &list.entries {
-            assert!(!d.reason.is_empty() && !d.what.is_empty(), "{}", d.id);
+            assert!(!d.id.is_empty() && !d.excuses.is_empty(), "{}", d.id);
         }
     }
 

@@ -69,7 +69,7 @@ impl SpecSource {
 
 /// Where a parameter goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// A `{name}` segment of the path.
     Path,
     /// The query string.
@@ -82,7 +82,7 @@ pub enum Location {
 
 /// One declared parameter.
 #[derive(Clone, Debug)]
-pub struct Parameter {
+pub(crate) struct Parameter {
     /// Its name.
     pub name: String,
     /// Where it goes.
@@ -95,7 +95,7 @@ pub struct Parameter {
 
 /// One media type of a body.
 #[derive(Clone, Debug)]
-pub struct Media {
+pub(crate) struct Media {
     /// Such as `application/json` (lower case, without parameters).
     pub media_type: String,
     /// Its schema, when the document gives one.
@@ -104,7 +104,7 @@ pub struct Media {
 
 /// A request body the operation accepts.
 #[derive(Clone, Debug)]
-pub struct RequestBody {
+pub(crate) struct RequestBody {
     /// Whether a request must carry one.
     pub required: bool,
     /// The media types it may come in.
@@ -113,7 +113,7 @@ pub struct RequestBody {
 
 /// How a security scheme carries credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecurityScheme {
+pub(crate) enum SecurityScheme {
     /// `Authorization: <scheme> ...` (OpenAPI `http`, Swagger `basic`;
     /// OAuth2 and OpenID Connect tokens are sent as `Bearer`).
     Authorization(String),
@@ -127,7 +127,7 @@ pub enum SecurityScheme {
 
 impl SecurityScheme {
     /// How a request satisfies it, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             SecurityScheme::Authorization(scheme) => {
                 format!("an `Authorization: {} …` header", capitalise(scheme))
@@ -149,15 +149,13 @@ fn capitalise(s: &str) -> String {
 
 /// One operation: a method on a path.
 #[derive(Clone, Debug)]
-pub struct Operation {
+pub(crate) struct Operation {
     /// The path as the document writes it (`/api/User/{userId}/changepassword`).
     pub template: String,
     /// The same, relative to the Identity root (with the document's base).
     pub path: String,
     /// `GET`, `POST`, ...
     pub method: String,
-    /// Its `operationId`.
-    pub operation_id: Option<String>,
     /// Its parameters, the path's merged in.
     pub parameters: Vec<Parameter>,
     /// The body it accepts.
@@ -172,14 +170,14 @@ pub struct Operation {
 
 impl Operation {
     /// `POST /api/User/{userId}/changepassword`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
 }
 
 /// A document read into operations.
 #[derive(Clone, Debug)]
-pub struct Document {
+pub(crate) struct Document {
     /// The whole document, for `$ref`s.
     pub root: Value,
     /// Swagger 2.0, OpenAPI 3.0 or 3.1.
@@ -198,7 +196,7 @@ pub struct Document {
 
 impl Document {
     /// The scheme named `name`.
-    pub fn security_scheme(&self, name: &str) -> Option<&SecurityScheme> {
+    pub(crate) fn security_scheme(&self, name: &str) -> Option<&SecurityScheme> {
         self.security_schemes
             .iter()
             .find(|(n, _)| n == name)
@@ -207,7 +205,7 @@ impl Document {
 }
 
 /// Reads the document from its source.
-pub async fn load(
+pub(crate) async fn load(
     source: &SpecSource,
     timeout: Duration,
     max_body: usize,
@@ -272,7 +270,7 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
 }
 
 /// Parses a document's text (JSON or YAML).
-pub fn parse(text: &str, origin: &str) -> Result<Document, SpecError> {
+pub(crate) fn parse(text: &str, origin: &str) -> Result<Document, SpecError> {
     let root = parse_text(text, origin)?;
     normalise(root, origin)
 }
@@ -589,10 +587,6 @@ impl<'a> Reader<'a> {
             template: template.to_owned(),
             path: format!("{offset}{template}"),
             method: method.to_ascii_uppercase(),
-            operation_id: op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
             parameters,
             request_body,
             responses,
@@ -741,7 +735,7 @@ impl<'a> Reader<'a> {
 
 /// A media type without its parameters, in lower case:
 /// `application/json; charset=utf-8` → `application/json`.
-pub fn essence(media_type: &str) -> String {
+pub(crate) fn essence(media_type: &str) -> String {
     media_type
         .split(';')
         .next()

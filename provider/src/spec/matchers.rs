@@ -69,7 +69,7 @@ fn describe_path(path: &[Step]) -> String {
 
 /// Every matcher on `body` whose values can never be ones the schema
 /// allows.
-pub fn check<'a>(
+pub(crate) fn check<'a>(
     validator: &Validator<'a>,
     schema: &'a Value,
     body: &Value,

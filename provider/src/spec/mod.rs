@@ -8,13 +8,13 @@
 //! schema validator ([`schema`]) and the matcher widening ([`matchers`]) →
 //! findings split into errors and warnings → [`report::Report`].
 
-pub mod check;
-pub mod divergences;
-pub mod document;
-pub mod matchers;
-pub mod pact;
-pub mod report;
-pub mod schema;
+pub(crate) mod check;
+pub(crate) mod divergences;
+pub(crate) mod document;
+pub(crate) mod matchers;
+pub(crate) mod pact;
+pub(crate) mod report;
+pub(crate) mod schema;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ use uipath_identity_client::IdentityPrefix;
 
 use crate::sources::{self, SourceError};
 use divergences::Divergences;
-pub use document::SpecSource;
+pub(crate) use document::SpecSource;
 use report::{InteractionReport, PactReport, Report, Warning};
 use schema::SchemaError;
 
@@ -158,7 +158,10 @@ pub enum SpecError {
 }
 
 /// Runs the check, prints its lines to `out`, and returns what it found.
-pub async fn run(settings: &CheckSpecSettings, out: &mut dyn Write) -> Result<Report, SpecError> {
+pub(crate) async fn run(
+    settings: &CheckSpecSettings,
+    out: &mut dyn Write,
+) -> Result<Report, SpecError> {
     let divergences = match &settings.divergences {
         Some(path) => Divergences::load(path)?,
         None => Divergences::builtin()?,

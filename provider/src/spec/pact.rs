@@ -36,7 +36,7 @@ use super::schema::Step;
 
 /// A pact file's interactions.
 #[derive(Clone, Debug)]
-pub struct PactInteractions {
+pub(crate) struct PactInteractions {
     /// The consumer's name.
     pub consumer: String,
     /// The provider's name.
@@ -49,7 +49,7 @@ pub struct PactInteractions {
 
 /// A body as the pact records it.
 #[derive(Clone, Debug)]
-pub enum Body {
+pub(crate) enum Body {
     /// A JSON body.
     Json(Value),
     /// Anything else (text, binary, encoded): its content type is checked,
@@ -59,7 +59,7 @@ pub enum Body {
 
 /// One matcher of a matching rule, by the JSON types it lets through.
 #[derive(Clone, Debug)]
-pub struct Matcher {
+pub(crate) struct Matcher {
     /// `type`, `regex`, `integer`, `eachValue`, ...
     pub kind: String,
     /// The whole matcher as the pact has it.
@@ -68,7 +68,7 @@ pub struct Matcher {
 
 /// The matchers on one place in a body.
 #[derive(Clone, Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The place, as written (`$.errors[*].code`).
     pub expression: String,
     /// The place, parsed (`None`: a path this does not understand).
@@ -81,7 +81,7 @@ pub struct Rule {
 
 /// One side of an exchange.
 #[derive(Clone, Debug, Default)]
-pub struct Part {
+pub(crate) struct Part {
     /// Header names (lower case) and values.
     pub headers: Vec<(String, String)>,
     /// The body, when there is one.
@@ -97,7 +97,7 @@ pub struct Part {
 
 impl Part {
     /// The first value of header `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -106,7 +106,7 @@ impl Part {
 
     /// The body's content type, `application/json` when the pact gives
     /// none.
-    pub fn content_type_or_json(&self) -> String {
+    pub(crate) fn content_type_or_json(&self) -> String {
         self.content_type
             .clone()
             .unwrap_or_else(|| "application/json".into())
@@ -115,7 +115,7 @@ impl Part {
 
 /// One HTTP interaction.
 #[derive(Clone, Debug)]
-pub struct Interaction {
+pub(crate) struct Interaction {
     /// Its description.
     pub description: String,
     /// `GET`, `POST`, ...
@@ -134,7 +134,7 @@ pub struct Interaction {
 
 /// The HTTP interactions of a pact file, from its JSON as
 /// [`crate::sources::discover_parsed`] read it.
-pub fn interactions(file: &PactFile, json: &Value) -> Result<PactInteractions, SpecError> {
+pub(crate) fn interactions(file: &PactFile, json: &Value) -> Result<PactInteractions, SpecError> {
     let bad = |reason: String| SpecError::Pact {
         path: file.path.clone(),
         reason,
@@ -374,7 +374,7 @@ fn matcher(definition: &Value) -> Matcher {
 /// paths with. `None` for a path that grammar refuses, and for one that does
 /// not start at the root `$` (pact_models would read `errors` as
 /// `$.errors`; a body rule without `$` is not one this check understands).
-pub fn parse_path(expression: &str) -> Option<Vec<Step>> {
+pub(crate) fn parse_path(expression: &str) -> Option<Vec<Step>> {
     let expression = expression.trim();
     if !expression.starts_with('$') {
         return None;

@@ -10,7 +10,7 @@ use super::check::Finding;
 
 /// How one interaction fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// No finding.
     Compatible,
     /// Findings, each explained by a known divergence.
@@ -31,7 +31,7 @@ impl Verdict {
 
 /// A finding a known divergence explains.
 #[derive(Clone, Debug)]
-pub struct Warning {
+pub(crate) struct Warning {
     /// The finding.
     pub finding: Finding,
     /// The divergence's id.
@@ -40,7 +40,7 @@ pub struct Warning {
 
 /// One interaction's result.
 #[derive(Clone, Debug)]
-pub struct InteractionReport {
+pub(crate) struct InteractionReport {
     /// Its description.
     pub description: String,
     /// The operation it was matched to (`POST /api/User/{userId}/changepassword`).
@@ -57,7 +57,7 @@ pub struct InteractionReport {
 
 impl InteractionReport {
     /// Its verdict.
-    pub fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         if !self.errors.is_empty() {
             Verdict::Incompatible
         } else if !self.warnings.is_empty() {
@@ -70,7 +70,7 @@ impl InteractionReport {
 
 /// One pact file's results.
 #[derive(Clone, Debug)]
-pub struct PactReport {
+pub(crate) struct PactReport {
     /// Where it is.
     pub file: PathBuf,
     /// Its consumer.
@@ -85,7 +85,7 @@ pub struct PactReport {
 
 /// Everything a run found.
 #[derive(Clone, Debug)]
-pub struct Report {
+pub(crate) struct Report {
     /// The document, for the reader (its title and version, the OpenAPI
     /// version, and where it was read from).
     pub spec: String,
@@ -101,12 +101,12 @@ impl Report {
     }
 
     /// Whether every interaction is compatible (warnings allowed).
-    pub fn compatible(&self) -> bool {
+    pub(crate) fn compatible(&self) -> bool {
         self.all().all(|i| i.verdict() != Verdict::Incompatible)
     }
 
     /// The process exit code: 0 compatible, 1 incompatible.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if self.compatible() {
             crate::exit::EXIT_OK
         } else {
@@ -115,7 +115,7 @@ impl Report {
     }
 
     /// One line per interaction and per finding, and a summary.
-    pub fn console(&self) -> String {
+    pub(crate) fn console(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "spec: {}", self.spec);
         for pact in &self.pacts {
@@ -188,7 +188,7 @@ impl Report {
     }
 
     /// The same as JSON, for scripts.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let interactions: Vec<Value> = self
             .pacts
             .iter()

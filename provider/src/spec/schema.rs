@@ -23,7 +23,7 @@ use serde_json::Value;
 
 /// Which flavour of schema object the document uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// Swagger 2.0: `x-nullable`.
     Swagger2,
     /// OpenAPI 3.0: `nullable`; `$ref` siblings ignored.
@@ -35,7 +35,7 @@ pub enum Dialect {
 
 /// Which side of the exchange a value is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     /// A value the consumer sends: plain JSON Schema rules (`required`
     /// enforced, undeclared properties allowed unless
     /// `additionalProperties: false`).
@@ -47,7 +47,7 @@ pub enum Direction {
 
 /// One way a value differs from its schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
+pub(crate) struct Violation {
     /// Where in the value, as a JSON path (`$.errors[0].code`).
     pub at: String,
     /// What is wrong.
@@ -85,28 +85,28 @@ pub enum SchemaError {
 
 /// The JSON types a schema may allow at a place, as a set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Types(u8);
+pub(crate) struct Types(u8);
 
 impl Types {
     /// `null`.
-    pub const NULL: Types = Types(1);
+    pub(crate) const NULL: Types = Types(1);
     /// `true` or `false`.
-    pub const BOOLEAN: Types = Types(2);
+    pub(crate) const BOOLEAN: Types = Types(2);
     /// A number without a fractional part.
-    pub const INTEGER: Types = Types(4);
+    pub(crate) const INTEGER: Types = Types(4);
     /// Any number (integers included).
-    pub const NUMBER: Types = Types(8 | 4);
+    pub(crate) const NUMBER: Types = Types(8 | 4);
     /// A string.
-    pub const STRING: Types = Types(16);
+    pub(crate) const STRING: Types = Types(16);
     /// An array.
-    pub const ARRAY: Types = Types(32);
+    pub(crate) const ARRAY: Types = Types(32);
     /// An object.
-    pub const OBJECT: Types = Types(64);
+    pub(crate) const OBJECT: Types = Types(64);
     /// Every type.
-    pub const ANY: Types = Types(127);
+    pub(crate) const ANY: Types = Types(127);
 
     /// The set of the type named in a schema's `type`.
-    pub fn named(name: &str) -> Option<Types> {
+    pub(crate) fn named(name: &str) -> Option<Types> {
         Some(match name {
             "null" => Types::NULL,
             "boolean" => Types::BOOLEAN,
@@ -120,7 +120,7 @@ impl Types {
     }
 
     /// The type of a JSON value.
-    pub fn of(value: &Value) -> Types {
+    pub(crate) fn of(value: &Value) -> Types {
         match value {
             Value::Null => Types::NULL,
             Value::Bool(_) => Types::BOOLEAN,
@@ -133,23 +133,18 @@ impl Types {
     }
 
     /// Both sets.
-    pub fn union(self, other: Types) -> Types {
+    pub(crate) fn union(self, other: Types) -> Types {
         Types(self.0 | other.0)
     }
 
     /// What the two sets share.
-    pub fn intersection(self, other: Types) -> Types {
+    pub(crate) fn intersection(self, other: Types) -> Types {
         Types(self.0 & other.0)
     }
 
     /// Whether the two sets share a type.
-    pub fn overlaps(self, other: Types) -> bool {
+    pub(crate) fn overlaps(self, other: Types) -> bool {
         self.0 & other.0 != 0
-    }
-
-    /// Whether nothing is in the set.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
     }
 }
 
@@ -191,7 +186,7 @@ const MAX_REF_DEPTH: usize = 64;
 
 /// Validates values against schemas of one document.
 #[derive(Clone, Copy, Debug)]
-pub struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     root: &'a Value,
     dialect: Dialect,
     direction: Direction,
@@ -217,7 +212,7 @@ impl Context {
 
 impl<'a> Validator<'a> {
     /// A validator for schemas of the document `root`.
-    pub fn new(root: &'a Value, dialect: Dialect, direction: Direction) -> Self {
+    pub(crate) fn new(root: &'a Value, dialect: Dialect, direction: Direction) -> Self {
         Self {
             root,
             dialect,
@@ -226,12 +221,12 @@ impl<'a> Validator<'a> {
     }
 
     /// The same validator for the other side of the exchange.
-    pub fn with_direction(self, direction: Direction) -> Self {
+    pub(crate) fn with_direction(self, direction: Direction) -> Self {
         Self { direction, ..self }
     }
 
     /// Every way `instance` differs from `schema` (none: it is valid).
-    pub fn validate(
+    pub(crate) fn validate(
         &self,
         schema: &'a Value,
         instance: &Value,
@@ -242,7 +237,7 @@ impl<'a> Validator<'a> {
     }
 
     /// The value a local reference (`#/components/schemas/X`) points at.
-    pub fn resolve(&self, reference: &str) -> Result<&'a Value, SchemaError> {
+    pub(crate) fn resolve(&self, reference: &str) -> Result<&'a Value, SchemaError> {
         resolve_pointer(self.root, reference)
     }
 
@@ -589,7 +584,11 @@ impl<'a> Validator<'a> {
     /// The types the schema allows at `path` below it (`None`: any, or not
     /// decidable). `oneOf`/`anyOf` contribute the union of their branches,
     /// `allOf` the intersection of its members.
-    pub fn types_at(&self, schema: &'a Value, path: &[Step]) -> Result<Option<Types>, SchemaError> {
+    pub(crate) fn types_at(
+        &self,
+        schema: &'a Value,
+        path: &[Step],
+    ) -> Result<Option<Types>, SchemaError> {
         self.types_at_inner(schema, path, &Context::default())
     }
 
@@ -701,7 +700,7 @@ fn intersect(a: Option<Types>, b: Option<Types>) -> Option<Types> {
 
 /// One step of a path into a value, as Pact's matcher paths have them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// `.name` or `['name']`.
     Field(String),
     /// `.*`: any property.
@@ -713,7 +712,10 @@ pub enum Step {
 }
 
 /// Follows a local reference (`#/a/b~1c`) in `root`.
-pub fn resolve_pointer<'a>(root: &'a Value, reference: &str) -> Result<&'a Value, SchemaError> {
+pub(crate) fn resolve_pointer<'a>(
+    root: &'a Value,
+    reference: &str,
+) -> Result<&'a Value, SchemaError> {
     let unresolvable = |reason: &str| SchemaError::Unresolvable {
         reference: reference.to_owned(),
         reason: reason.to_owned(),
@@ -735,7 +737,7 @@ pub fn resolve_pointer<'a>(root: &'a Value, reference: &str) -> Result<&'a Value
 }
 
 /// `$.a`, `$.a.b`, `$['a b']`.
-pub fn child_path(at: &str, name: &str) -> String {
+pub(crate) fn child_path(at: &str, name: &str) -> String {
     if !name.is_empty()
         && name
             .chars()
@@ -749,7 +751,7 @@ pub fn child_path(at: &str, name: &str) -> String {
 
 /// A short description of a value for messages: its type and, when short,
 /// the value itself.
-pub fn describe(value: &Value) -> String {
+pub(crate) fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean {b}"),
@@ -829,7 +831,7 @@ fn check_number(
 }
 
 /// Whether `s` is a UUID in its usual hyphenated form (8-4-4-4-12 hex).
-pub fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {

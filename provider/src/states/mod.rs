@@ -15,11 +15,11 @@ use crate::http::{self, BodyError};
 use crate::redact::Redactor;
 use crate::retry::{Attempt, RetryPolicy, Try, state_url_retryable};
 
-pub mod tenant;
+pub(crate) mod tenant;
 
 /// Where provider states come from during one verification.
 #[derive(Debug)]
-pub enum StateExecutor {
+pub(crate) enum StateExecutor {
     /// The embedded emulator's store, called in process.
     Emulator(Arc<Emulator>),
     /// A state-change URL, posted to the way the Pact CLI does; the
@@ -33,7 +33,7 @@ impl StateExecutor {
     /// Posts to the state URL `url` (set-up, and teardown if asked);
     /// every value it answers under a key naming a password, token or
     /// secret is added to `redactor`.
-    pub fn http(url: StateUrl, redactor: Redactor) -> Self {
+    pub(crate) fn http(url: StateUrl, redactor: Redactor) -> Self {
         StateExecutor::Http(url, redactor)
     }
 }
@@ -44,7 +44,7 @@ impl StateExecutor {
 /// answer read up to the cap. Not pact_verifier's own executor, which
 /// reads the answer whole and follows redirects anywhere.
 #[derive(Debug)]
-pub struct StateUrl {
+pub(crate) struct StateUrl {
     /// The URL.
     pub url: Url,
     /// Whether teardowns are posted too.
@@ -217,21 +217,21 @@ impl ProviderStateExecutor for StateExecutor {
 
 /// One provider-state set-up as [`RecordingStates`] saw it: the state's
 /// name and, if it failed, why.
-pub type SetupRecord = (String, Option<String>);
+pub(crate) type SetupRecord = (String, Option<String>);
 
 /// A [`StateExecutor`] that records every set-up and why it failed: the
 /// pact library reports a failed set-up only as "One or more of the setup
 /// state change handlers has failed", and the reason (an unknown state
 /// name, the tenant's refusal) belongs on the interaction's line.
 #[derive(Debug)]
-pub struct RecordingStates {
+pub(crate) struct RecordingStates {
     inner: Arc<StateExecutor>,
     setups: Mutex<VecDeque<SetupRecord>>,
 }
 
 impl RecordingStates {
     /// Records the set-ups of `inner`.
-    pub fn new(inner: StateExecutor) -> Self {
+    pub(crate) fn new(inner: StateExecutor) -> Self {
         Self {
             inner: Arc::new(inner),
             setups: Mutex::default(),
@@ -240,7 +240,7 @@ impl RecordingStates {
 
     /// Every set-up so far, in the order they ran (interactions are
     /// verified one after the other, each setting up its states in order).
-    pub fn take_setups(&self) -> VecDeque<SetupRecord> {
+    pub(crate) fn take_setups(&self) -> VecDeque<SetupRecord> {
         std::mem::take(&mut *self.setups.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }

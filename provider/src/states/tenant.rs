@@ -30,7 +30,7 @@ use crate::tenant::{Tenant, TenantError, USER_PREFIX};
 
 /// Something to undo on the tenant.
 #[derive(Clone, Debug)]
-pub enum Undo {
+pub(crate) enum Undo {
     /// Delete this throwaway user.
     DeleteUser {
         /// Its id.
@@ -49,7 +49,7 @@ pub enum Undo {
 
 impl Undo {
     /// What is left, by id (never a password), for the report.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Undo::DeleteUser { id, user_name } => {
                 format!("throwaway user {id} ({user_name}) was not deleted")
@@ -65,7 +65,7 @@ impl Undo {
 
 /// What the run still has to undo, last in first out.
 #[derive(Debug, Default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     entries: Mutex<Vec<Undo>>,
 }
 
@@ -90,7 +90,7 @@ impl Ledger {
     }
 
     /// Whether nothing is left to undo.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
 }
@@ -130,7 +130,7 @@ async fn undo(tenant: &Tenant, entry: &Undo) -> Result<(), TenantError> {
 
 /// Which users the states use.
 #[derive(Debug)]
-pub enum UserMode {
+pub(crate) enum UserMode {
     /// A fresh user per interaction, in the tenant's organization.
     Throwaway {
         /// The run's id, in every user name.
@@ -149,7 +149,7 @@ pub enum UserMode {
 
 /// The provider-state executor for a tenant.
 #[derive(Debug)]
-pub struct TenantStates {
+pub(crate) struct TenantStates {
     tenant: Arc<Tenant>,
     mode: UserMode,
     policy: PasswordPolicy,
@@ -170,7 +170,7 @@ fn random_chars(n: usize) -> String {
 
 impl TenantStates {
     /// An executor over `tenant`.
-    pub fn new(
+    pub(crate) fn new(
         tenant: Arc<Tenant>,
         mode: UserMode,
         policy: PasswordPolicy,
@@ -191,14 +191,14 @@ impl TenantStates {
 
     /// Prints a line on stderr for each user set up and removed: a live run
     /// waits on the tenant, and the reader should see that it moves.
-    pub fn with_progress(mut self, progress: bool) -> Self {
+    pub(crate) fn with_progress(mut self, progress: bool) -> Self {
         self.progress = progress;
         self
     }
 
     /// Testing the harness only: panic after `n` set-ups (each after its
     /// user exists), to prove that a panic still leaves the tenant clean.
-    pub fn panicking_after(mut self, n: Option<usize>) -> Self {
+    pub(crate) fn panicking_after(mut self, n: Option<usize>) -> Self {
         self.panic_after = n;
         self
     }
@@ -234,7 +234,7 @@ impl TenantStates {
     /// sends (`userId`, `password`, `oldPassword`, `newPassword`). `param`
     /// reads the state's parameters, which are checked against the state
     /// before anything is created; the values are the run's own.
-    pub async fn setup<'a>(
+    pub(crate) async fn setup<'a>(
         &self,
         state: &str,
         param: impl Fn(&str) -> Option<&'a Value>,
@@ -327,7 +327,7 @@ impl TenantStates {
     /// existing user's password. A failure is kept for the final sweep and
     /// not reported to the verifier, which would otherwise replace the
     /// interaction's verdict with the teardown's error.
-    pub async fn teardown(&self) {
+    pub(crate) async fn teardown(&self) {
         let Some(taken) = self.ledger.take() else {
             return;
         };
@@ -363,7 +363,7 @@ impl TenantStates {
 /// signal the run must end); gives what could not be undone. An entry is
 /// only off the ledger when the tenant answered that it is undone: one cut
 /// short by the bound is reported as left.
-pub async fn sweep(
+pub(crate) async fn sweep(
     tenant: &Tenant,
     ledger: &Ledger,
     bound: Option<std::time::Duration>,

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 /// An answer of the API: status, `Retry-After`, body.
 #[derive(Clone, Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// `Retry-After`, in seconds or as an HTTP date, if sent.
@@ -32,12 +32,12 @@ pub struct Answer {
 
 impl Answer {
     /// Whether the status is 2xx.
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
     /// The body as text, cut to `max` characters, for messages.
-    pub fn body_text(&self, max: usize) -> String {
+    pub(crate) fn body_text(&self, max: usize) -> String {
         String::from_utf8_lossy(&self.body)
             .chars()
             .take(max)
@@ -45,7 +45,7 @@ impl Answer {
     }
 
     /// The body as JSON of type `T`.
-    pub fn json<T: for<'de> Deserialize<'de>>(&self) -> Option<T> {
+    pub(crate) fn json<T: for<'de> Deserialize<'de>>(&self) -> Option<T> {
         serde_json::from_slice(&self.body).ok()
     }
 }
@@ -94,7 +94,7 @@ pub struct ListedUser {
 /// A page of users.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserPage {
+pub(crate) struct UserPage {
     /// How many matched in all.
     #[serde(default)]
     pub total_count: u64,
@@ -113,7 +113,10 @@ fn user_api(client: &IdentityClient, rest: &str) -> Url {
 }
 
 /// `POST {identity}/api/User`.
-pub async fn create_user(client: &IdentityClient, user: &NewUser) -> Result<Answer, ClientError> {
+pub(crate) async fn create_user(
+    client: &IdentityClient,
+    user: &NewUser,
+) -> Result<Answer, ClientError> {
     let url = user_api(client, "");
     let body = json!({
         "id": user.id.to_string(),
@@ -131,7 +134,7 @@ pub async fn create_user(client: &IdentityClient, user: &NewUser) -> Result<Answ
 }
 
 /// `GET {identity}/api/User/{userId}`: the user, or 404.
-pub async fn get_user(client: &IdentityClient, id: &UserId) -> Result<Answer, ClientError> {
+pub(crate) async fn get_user(client: &IdentityClient, id: &UserId) -> Result<Answer, ClientError> {
     let url = user_api(client, &format!("/{id}"));
     let request = client
         .http()
@@ -148,7 +151,7 @@ pub async fn get_user(client: &IdentityClient, id: &UserId) -> Result<Answer, Cl
 /// `PUT {identity}/api/User/{userId}` with an `UpdateUserCommand` that
 /// sets only `password`: an administrator sets the password without the
 /// current one, so no wrong password can count toward lockout.
-pub async fn set_password(
+pub(crate) async fn set_password(
     client: &IdentityClient,
     id: &UserId,
     password: &Password,
@@ -167,7 +170,10 @@ pub async fn set_password(
 }
 
 /// `DELETE {identity}/api/User/{userId}`.
-pub async fn delete_user(client: &IdentityClient, id: &UserId) -> Result<Answer, ClientError> {
+pub(crate) async fn delete_user(
+    client: &IdentityClient,
+    id: &UserId,
+) -> Result<Answer, ClientError> {
     let url = user_api(client, &format!("/{id}"));
     let request = client.http().delete(url.clone());
     read(
@@ -179,7 +185,7 @@ pub async fn delete_user(client: &IdentityClient, id: &UserId) -> Result<Answer,
 }
 
 /// `GET {identity}/api/User/users/{partition}?searchTerm&top&skip`.
-pub async fn list_users(
+pub(crate) async fn list_users(
     client: &IdentityClient,
     partition: &Uuid,
     search: &str,

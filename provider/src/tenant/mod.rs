@@ -6,23 +6,23 @@
 //! within a time budget and a number of attempts. The interaction under
 //! verification never goes through here: its answer is the verdict.
 
-pub mod admin;
-pub mod retry;
-pub mod token;
+pub(crate) mod admin;
+pub(crate) mod retry;
+pub(crate) mod token;
 
 use uipath_identity_client::{ClientError, IdentityClient, Password, UserId};
 use uuid::Uuid;
 
 use admin::{Answer, ListedUser, NewUser, UserPage};
 
-pub use retry::RetryPolicy;
-pub use token::{Credentials, TokenSource};
+pub(crate) use retry::RetryPolicy;
+pub(crate) use token::{Credentials, TokenSource};
 
 use crate::redact::Redactor;
 
 /// The fixed start of every throwaway user's name, so that leftovers can be
 /// found: `orchestrator-pact-{run id}-{n}`.
-pub const USER_PREFIX: &str = "orchestrator-pact-";
+pub(crate) const USER_PREFIX: &str = "orchestrator-pact-";
 
 /// Why a call to the tenant did not do its job.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,7 @@ fn hint_for(status: u16, need_scope: &str) -> String {
 
 /// The next step for an answer the harness would not take: a redirect
 /// (followed by no call to the tenant), a body past the cap, a time-out.
-pub fn edge_hint(reason: &str) -> Option<&'static str> {
+pub(crate) fn edge_hint(reason: &str) -> Option<&'static str> {
     let text = reason.to_lowercase();
     if text.contains("redirect") {
         Some(
@@ -103,7 +103,7 @@ pub fn edge_hint(reason: &str) -> Option<&'static str> {
 /// The next step for a call that got no answer, from the words of its
 /// error chain: a redirect, a body past the cap, a time-out, a refused
 /// certificate, a name that does not resolve, or anything else.
-pub fn network_hint(reason: &str) -> &'static str {
+pub(crate) fn network_hint(reason: &str) -> &'static str {
     if let Some(hint) = edge_hint(reason) {
         return hint;
     }
@@ -394,7 +394,7 @@ const PAGE_SIZE: u32 = 100;
 
 /// The most pages one listing reads (`PAGE_SIZE` users each): enough for
 /// any run's leftovers, and an end for a tenant whose pages never end.
-pub const MAX_LIST_PAGES: usize = 200;
+pub(crate) const MAX_LIST_PAGES: usize = 200;
 
 /// How far a listing has got, after each page.
 #[derive(Clone, Copy, Debug)]

@@ -9,13 +9,13 @@ use uipath_identity_client::ClientError;
 
 use super::admin::Answer;
 
-pub use crate::retry::RetryPolicy;
+pub(crate) use crate::retry::RetryPolicy;
 use crate::retry::{Attempt, tenant_retryable};
 
 /// Runs the tenant call `call` under `policy` until it gives a
 /// non-transient answer, the retries are spent, or the budget would be
 /// exceeded by the next wait.
-pub async fn run<F, Fut>(policy: &RetryPolicy, mut call: F) -> Result<Answer, ClientError>
+pub(crate) async fn run<F, Fut>(policy: &RetryPolicy, mut call: F) -> Result<Answer, ClientError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Answer, ClientError>>,

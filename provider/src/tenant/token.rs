@@ -36,22 +36,19 @@ pub enum Credentials {
 
 /// A token issued by `connect/token`.
 #[derive(Clone, Debug, Deserialize)]
-pub struct IssuedToken {
+pub(crate) struct IssuedToken {
     /// The access token.
     pub access_token: BearerToken,
     /// Seconds until it expires, as the server wrote it (a number, or
     /// sometimes a string): read it with [`IssuedToken::expires_in_seconds`].
     #[serde(default)]
     pub expires_in: Option<serde_json::Value>,
-    /// The scopes granted, space-separated.
-    #[serde(default)]
-    pub scope: Option<String>,
 }
 
 impl IssuedToken {
     /// Reads a token answer: the token, or what is wrong with the answer
     /// (not JSON, no `access_token`, an `access_token` that is no string).
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, String> {
         let value: serde_json::Value =
             serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_owned())?;
         match value.get("access_token") {
@@ -68,7 +65,7 @@ impl IssuedToken {
     /// absent; a whole number, a number with a fraction (rounded down) or
     /// the text of one; saturated at `u64::MAX`. Anything else, zero or
     /// negative is an error naming the value.
-    pub fn expires_in_seconds(&self) -> Result<Option<u64>, String> {
+    pub(crate) fn expires_in_seconds(&self) -> Result<Option<u64>, String> {
         let value = match &self.expires_in {
             None | Some(serde_json::Value::Null) => return Ok(None),
             Some(v) => v,
@@ -98,7 +95,7 @@ impl IssuedToken {
 /// Asks `token_url` for a token by client credentials; the answer's body
 /// is read up to `max_body` bytes. Build `http` without redirects: the form
 /// carries the secret.
-pub async fn request_token(
+pub(crate) async fn request_token(
     http: &reqwest::Client,
     token_url: &Url,
     client_id: &str,
@@ -129,10 +126,10 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The longest lifetime believed: a token is renewed at least this often,
 /// whatever `expires_in` says (and an absurd one cannot overflow a clock).
-pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A lifetime of `seconds`, within 1 s and [`MAX_LIFETIME`].
-pub fn clamp_lifetime(seconds: u64) -> Duration {
+pub(crate) fn clamp_lifetime(seconds: u64) -> Duration {
     Duration::from_secs(seconds.clamp(1, MAX_LIFETIME.as_secs()))
 }
 

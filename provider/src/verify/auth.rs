@@ -24,7 +24,7 @@ use crate::tenant::TokenSource;
 /// each request whose pact carries one (and leaves the others anonymous),
 /// and maps the recorded `/identity_/` prefix to the deployment's.
 #[derive(Debug)]
-pub struct InjectCredentials {
+pub(crate) struct InjectCredentials {
     tokens: Option<Arc<TokenSource>>,
     prefix: IdentityPrefix,
 }
@@ -32,7 +32,7 @@ pub struct InjectCredentials {
 impl InjectCredentials {
     /// A filter injecting the tokens of `tokens` (none: headers stay as
     /// recorded) for a deployment under `prefix`.
-    pub fn new(tokens: Option<Arc<TokenSource>>, prefix: IdentityPrefix) -> Self {
+    pub(crate) fn new(tokens: Option<Arc<TokenSource>>, prefix: IdentityPrefix) -> Self {
         Self { tokens, prefix }
     }
 }

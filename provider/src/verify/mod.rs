@@ -7,14 +7,14 @@
 //! clean-up of the tenant → report (console, JUnit, JSON, all through the
 //! [`crate::redact::Redactor`]) → [`report::Verdict`].
 
-pub mod auth;
-pub mod cleanup;
-pub mod progress;
-pub mod quiet;
-pub mod relay;
-pub mod replay;
+pub(crate) mod auth;
+pub(crate) mod cleanup;
+pub(crate) mod progress;
+pub(crate) mod quiet;
+pub(crate) mod relay;
+pub(crate) mod replay;
 pub mod report;
-pub mod target;
+pub(crate) mod target;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};

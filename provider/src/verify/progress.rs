@@ -22,13 +22,13 @@ pub enum ProgressStyle {
 }
 
 /// How long a run goes before it shows progress.
-pub const QUIET_FOR: Duration = Duration::from_secs(2);
+pub(crate) const QUIET_FOR: Duration = Duration::from_secs(2);
 const REDRAW_EVERY: Duration = Duration::from_millis(100);
 
 /// The progress of one run. Every method takes the time `now`, so that a
 /// test can drive the clock.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     style: ProgressStyle,
     start: Instant,
     total: usize,
@@ -41,7 +41,7 @@ pub struct Progress {
 
 impl Progress {
     /// A run of `total` interactions starting at `start`.
-    pub fn new(style: ProgressStyle, total: usize, start: Instant) -> Self {
+    pub(crate) fn new(style: ProgressStyle, total: usize, start: Instant) -> Self {
         Self {
             style,
             start,
@@ -69,12 +69,12 @@ impl Progress {
     }
 
     /// The number of interactions to verify is now known to be `total`.
-    pub fn planned(&mut self, total: usize) {
+    pub(crate) fn planned(&mut self, total: usize) {
         self.total = total;
     }
 
     /// One interaction finished, `failed` or not.
-    pub fn interaction(&mut self, failed: bool, now: Instant, out: &mut dyn Write) {
+    pub(crate) fn interaction(&mut self, failed: bool, now: Instant, out: &mut dyn Write) {
         self.done += 1;
         self.pact_done += 1;
         if failed {
@@ -94,7 +94,13 @@ impl Progress {
     }
 
     /// The pact `consumer -> provider` finished.
-    pub fn pact(&mut self, consumer: &str, provider: &str, now: Instant, out: &mut dyn Write) {
+    pub(crate) fn pact(
+        &mut self,
+        consumer: &str,
+        provider: &str,
+        now: Instant,
+        out: &mut dyn Write,
+    ) {
         if self.style == ProgressStyle::Lines && self.showing(now) {
             let _ = writeln!(
                 out,
@@ -109,7 +115,7 @@ impl Progress {
     }
 
     /// The run is over: the status line, if drawn, is cleared.
-    pub fn finish(&mut self, out: &mut dyn Write) {
+    pub(crate) fn finish(&mut self, out: &mut dyn Write) {
         if self.drawn.take().is_some() {
             let _ = write!(out, "\r\x1b[K");
             let _ = out.flush();

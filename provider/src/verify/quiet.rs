@@ -11,14 +11,14 @@
 use std::io::Write;
 
 /// While alive, the process's standard output goes to the null device.
-pub struct SilencedStdout {
+pub(crate) struct SilencedStdout {
     saved: platform::Saved,
 }
 
 impl SilencedStdout {
     /// Points stdout at the null device; `None` if that cannot be done, in
     /// which case output is left as it is.
-    pub fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let _ = std::io::stdout().flush();
         platform::silence().map(|saved| Self { saved })
     }

@@ -30,7 +30,7 @@ use crate::http::{self, BodyError};
 
 /// Something the relay saw that the report must tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Incident {
+pub(crate) enum Incident {
     /// No answer was passed on: the interaction could not be checked.
     Failed {
         /// `METHOD path` of the request.
@@ -58,7 +58,7 @@ struct Relayed {
 }
 
 /// A running relay; stopped when dropped.
-pub struct Relay {
+pub(crate) struct Relay {
     addr: SocketAddr,
     state: Arc<Relayed>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -88,7 +88,7 @@ impl Relay {
     /// A relay to `target`'s origin on `127.0.0.1:0`; requests go through
     /// `http` (built with [`http::Redirects::Never`]), whose time-out is
     /// `timeout`, and answers are read up to `max_body` bytes.
-    pub async fn start(
+    pub(crate) async fn start(
         target: &Url,
         http: reqwest::Client,
         max_body: usize,
@@ -126,7 +126,7 @@ impl Relay {
 
     /// The URL the pact library is pointed at instead of `target`: the
     /// relay's origin with `target`'s path.
-    pub fn url_for(&self, target: &Url) -> Url {
+    pub(crate) fn url_for(&self, target: &Url) -> Url {
         let mut url = target.clone();
         // An http URL on 127.0.0.1 always takes these.
         let _ = url.set_scheme("http");
@@ -135,17 +135,12 @@ impl Relay {
         url
     }
 
-    /// What the relay saw so far.
-    pub fn incidents(&self) -> Vec<Incident> {
-        lock(&self.state.incidents).clone()
-    }
-
     /// Puts the relay's reasons into `report`: each interaction that could
     /// not be checked because of the relay gets the reason in place of the
     /// pact library's words (in order; those left over become general
     /// errors). Gives a warning for each redirect passed on, naming its
     /// target.
-    pub fn explain(&self, report: &mut Report) -> Vec<String> {
+    pub(crate) fn explain(&self, report: &mut Report) -> Vec<String> {
         let incidents = std::mem::take(&mut *lock(&self.state.incidents));
         let mut failures = Vec::new();
         let mut warnings = Vec::new();

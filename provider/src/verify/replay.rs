@@ -45,7 +45,7 @@ type BoxedPact = Box<dyn Pact + Send + Sync + RefUnwindSafe>;
 /// client builder ([`crate::http::client`]): the run's time-out and TLS
 /// setting, the command's user agent, and no redirect followed (a verified
 /// answer's redirect is judged by the contract, never followed).
-pub fn provider_client<F: RequestFilterExecutor>(
+pub(crate) fn provider_client<F: RequestFilterExecutor>(
     options: &VerificationOptions<F>,
 ) -> anyhow::Result<reqwest::Client> {
     anyhow::ensure!(
@@ -90,7 +90,7 @@ fn selected(interaction: &dyn Interaction, filter: &FilterInfo) -> bool {
 
 /// What the loop tells its caller as it goes, for progress.
 #[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// How many interactions the filter selected, before the first runs.
     Planned(usize),
     /// An interaction was verified (or failed).
@@ -108,7 +108,7 @@ pub enum Event<'a> {
 /// `client`, telling `events` as it goes; the result is the one
 /// `verify_provider_async` gives for the same pacts (without printing it).
 #[allow(clippy::too_many_arguments)]
-pub async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
+pub(crate) async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
     provider: &ProviderInfo,
     sources: Vec<PactSource>,
     filter: &FilterInfo,

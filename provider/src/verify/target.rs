@@ -142,7 +142,7 @@ impl VerifyTarget {
 /// The pact library's description of a provider at `url`. The base path
 /// (`/org/tenant`) goes into the transport's path; the transport is named
 /// `http` even for https, with the scheme set apart (see API-FACTS).
-pub fn provider_info(name: &str, url: &Url) -> ProviderInfo {
+pub(crate) fn provider_info(name: &str, url: &Url) -> ProviderInfo {
     let path = url.path().trim_end_matches('/');
     ProviderInfo {
         name: name.to_owned(),

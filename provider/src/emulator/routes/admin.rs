@@ -16,7 +16,7 @@ use crate::emulator::faults::FaultRule;
 use crate::emulator::{Emulator, answers};
 
 /// The admin routes.
-pub fn routes() -> Router<Arc<Emulator>> {
+pub(crate) fn routes() -> Router<Arc<Emulator>> {
     Router::new()
         .route(
             "/_admin/faults",

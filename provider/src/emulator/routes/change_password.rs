@@ -15,7 +15,7 @@ use crate::emulator::store::ChangeResult;
 use crate::emulator::{Deviation, Emulator, answers, auth, binding};
 
 /// Changes a user's password, answering as the Identity API does.
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(emulator): State<Arc<Emulator>>,
     path: Result<Path<UserPath>, PathRejection>,
     headers: HeaderMap,

@@ -1,11 +1,11 @@
 //! The emulator's HTTP routes, one module per resource, and what they share:
 //! reading a bounded body and parsing a user id from the path.
 
-pub mod admin;
-pub mod change_password;
-pub mod provider_states;
-pub mod token;
-pub mod users;
+pub(crate) mod admin;
+pub(crate) mod change_password;
+pub(crate) mod provider_states;
+pub(crate) mod token;
+pub(crate) mod users;
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -20,13 +20,15 @@ use super::{Emulator, answers};
 /// A route's `{user_id}`; `org` and `tenant` may be in the path too and are
 /// ignored, as organizations are told apart by `partitionGlobalId`.
 #[derive(Deserialize)]
-pub struct UserPath {
+pub(crate) struct UserPath {
     user_id: String,
 }
 
 /// The user id of the path, or 400 as ASP.NET's model binding answers a
 /// value that is not a GUID.
-pub fn parse_user_id(path: Result<Path<UserPath>, PathRejection>) -> Result<UserId, Response> {
+pub(crate) fn parse_user_id(
+    path: Result<Path<UserPath>, PathRejection>,
+) -> Result<UserId, Response> {
     match path {
         Ok(Path(p)) => p.user_id.parse::<UserId>().map_err(|_| {
             let shown: String = p.user_id.chars().take(100).collect();
@@ -37,7 +39,7 @@ pub fn parse_user_id(path: Result<Path<UserPath>, PathRejection>) -> Result<User
 }
 
 /// Reads the body up to the emulator's limit, or answers 413.
-pub async fn read_body(
+pub(crate) async fn read_body(
     emulator: &Emulator,
     headers: &HeaderMap,
     body: Body,

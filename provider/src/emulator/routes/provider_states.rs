@@ -29,7 +29,7 @@ struct StateChange {
 
 /// Sets up or tears down a provider state; answers with the values to
 /// inject into the interaction.
-pub async fn provider_state(
+pub(crate) async fn provider_state(
     State(emulator): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Body,

@@ -18,7 +18,7 @@ fn oauth_error(code: &str) -> Response {
 }
 
 /// Issues an access token for `grant_type=client_credentials`.
-pub async fn token(
+pub(crate) async fn token(
     State(emulator): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Body,

@@ -28,7 +28,7 @@ fn rfc3339(time: SystemTime) -> String {
 }
 
 /// A user as `UserDto`.
-pub fn user_dto(user: &User) -> Value {
+pub(crate) fn user_dto(user: &User) -> Value {
     json!({
         "id": user.id.to_string(),
         "userName": user.user_name,
@@ -64,7 +64,7 @@ async fn write_command(
 }
 
 /// `POST …/api/User`: creates a user from a `CreateUserCommand`.
-pub async fn create(
+pub(crate) async fn create(
     State(emulator): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Body,
@@ -118,7 +118,7 @@ pub async fn create(
 }
 
 /// `GET …/api/User/{userId}`: a `UserDto`, or 404.
-pub async fn get_one(
+pub(crate) async fn get_one(
     State(emulator): State<Arc<Emulator>>,
     path: Result<Path<UserPath>, PathRejection>,
     headers: HeaderMap,
@@ -140,7 +140,7 @@ pub async fn get_one(
 /// 200, or 400 with the policy's (or the email's) errors; 404 for an
 /// unknown user. An administrator sets a password here without the current
 /// one.
-pub async fn update(
+pub(crate) async fn update(
     State(emulator): State<Arc<Emulator>>,
     path: Result<Path<UserPath>, PathRejection>,
     headers: HeaderMap,
@@ -178,7 +178,7 @@ pub async fn update(
 }
 
 /// `DELETE …/api/User/{userId}`: 204, or 404 for an unknown user.
-pub async fn delete_one(
+pub(crate) async fn delete_one(
     State(emulator): State<Arc<Emulator>>,
     path: Result<Path<UserPath>, PathRejection>,
     headers: HeaderMap,
@@ -198,7 +198,7 @@ pub async fn delete_one(
 }
 
 /// `DELETE …/api/User` with a `BulkSoftDeleteCommand`: 204.
-pub async fn delete_many(
+pub(crate) async fn delete_many(
     State(emulator): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Body,
@@ -218,7 +218,7 @@ pub async fn delete_many(
 
 /// The list's route parameters.
 #[derive(Deserialize)]
-pub struct PartitionPath {
+pub(crate) struct PartitionPath {
     partition: String,
 }
 
@@ -248,7 +248,7 @@ fn query_int(
 }
 
 /// `GET …/api/User/users/{partitionGlobalId}?searchTerm&top&skip&sortBy&sortOrder`.
-pub async fn list(
+pub(crate) async fn list(
     State(emulator): State<Arc<Emulator>>,
     path: Result<Path<PartitionPath>, PathRejection>,
     RawQuery(query): RawQuery,
