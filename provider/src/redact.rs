@@ -184,6 +184,12 @@ impl Trie {
         }
     }
 
+    /// Whether a secret, or an escape, may start with `byte`.
+    #[inline]
+    fn may_start(&self, byte: u8) -> bool {
+        self.root[usize::from(byte)] != 0 || matches!(byte, b'\\' | b'%' | b'&' | b'+' | b'<')
+    }
+
     /// Follows `bytes` down from `node`.
     fn descend(&self, mut node: u32, bytes: &[u8]) -> Option<u32> {
         for &byte in bytes {
@@ -230,9 +236,8 @@ impl Trie {
         tail: Option<(u8, u32)>,
         walk: &mut Walk,
     ) -> Option<usize> {
-        let first = text[start];
         // Most positions: a byte that starts no escape and no secret.
-        if self.root[usize::from(first)] == 0 && !b"\\%&+<".contains(&first) {
+        if !self.may_start(text[start]) {
             return None;
         }
         self.longest_below(text, start, 0, tail, walk)
@@ -311,6 +316,16 @@ impl Trie {
     /// some bits of: the characters around it may have been cut away.
     fn base64_spans(&self, text: &[u8], walk: &mut Walk, found: &mut Vec<(usize, usize)>) {
         let mut decoded = Vec::new();
+        // For a run that starts 2, 4 or 6 bits into a byte: which values of
+        // those bits some secret's first byte ends in (a bit each).
+        let mut cuts = [0u64; 3];
+        for (byte, &child) in self.root.iter().enumerate() {
+            if child != 0 {
+                for (k, cut) in cuts.iter_mut().enumerate() {
+                    *cut |= 1 << (byte & ((1 << (2 * k + 2)) - 1));
+                }
+            }
+        }
         let mut at = 0;
         while at < text.len() {
             if sextet(text[at]).is_none() {
@@ -341,6 +356,9 @@ impl Trie {
                     }
                 };
                 for start in 0..decoded.len() {
+                    if !self.may_start(decoded[start]) {
+                        continue;
+                    }
                     if let Some(end) = self.longest_from(&decoded, start, tail, walk) {
                         push((lead as usize + 8 * start).div_ceil(6), end);
                     }
@@ -348,6 +366,9 @@ impl Trie {
                 if lead > 0 {
                     let cut = u8::try_from(u32::from(sextet(run[0]).unwrap_or(0)) >> (6 - lead))
                         .unwrap_or(0);
+                    if cuts[lead as usize / 2 - 1] >> cut & 1 == 0 {
+                        continue;
+                    }
                     for high in 0..1u16 << (8 - lead) {
                         let byte = (high << lead) as u8 | cut;
                         let Some(node) = self.child(0, byte) else {
@@ -562,15 +583,29 @@ fn is_char_start(byte: u8) -> bool {
 
 /// The 6-bit value of a base64 character, either alphabet.
 fn sextet(byte: u8) -> Option<u8> {
-    match byte {
-        b'A'..=b'Z' => Some(byte - b'A'),
-        b'a'..=b'z' => Some(byte - b'a' + 26),
-        b'0'..=b'9' => Some(byte - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    }
+    Some(SEXTETS[usize::from(byte)]).filter(|&v| v != NOT_BASE64)
 }
+
+const NOT_BASE64: u8 = 0xFF;
+
+/// [`sextet`] as a table: it is asked for every byte of every text.
+const SEXTETS: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => NOT_BASE64,
+        };
+        i += 1;
+    }
+    table
+};
 
 /// The whole bytes that base64 `chars` encode after skipping their first
 /// `skip` bits, into `out`; and the bits left over at the end, which are
