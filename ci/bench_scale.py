@@ -152,6 +152,16 @@ def main():
             (_, _, c) = rows[-3]
             marginal = (b["ours, embedded"][0] - c["ours, embedded"][0]) / (big - rows[-3][0]) * 1000
             print(f"marginal cost per interaction, embedded: {marginal:.2f} ms (target at most 1 ms)")
+    # Issue 12: peak memory must grow at most linearly, with small constants
+    # (every generated password is registered with the redactor).
+    state_url = [(size, figures["ours vs serve"][1]) for size, _, figures in rows]
+    for size, rss in state_url:
+        if size >= 500:
+            print(f"ours vs serve (state URL), {size} interactions: peak RSS {rss:.1f} MiB")
+    if len(state_url) > 1:
+        (small, a), (big, b) = state_url[-2], state_url[-1]
+        print(f"peak memory per interaction, state URL: {(b - a) * 1024 / (big - small):.1f} KiB"
+              " (at most 15 KiB, i.e. 5,000 interactions under 100 MB)")
     for name, (wall, rss) in live.items():
         print(f"{name}: {wall:.2f} s, {rss:.1f} MiB (5 recorded interactions)")
     return 0

@@ -58,13 +58,50 @@ impl SpecSource {
         Ok(SpecSource::File(PathBuf::from(value)))
     }
 
-    /// How to name it in messages.
+    /// How to name it in messages and reports: a URL with the password of
+    /// its user info, the values of its query and its fragment (any of
+    /// which may carry a token) shown as `***`.
     pub fn label(&self) -> String {
         match self {
             SpecSource::File(path) => path.display().to_string(),
-            SpecSource::Url(url) => url.to_string(),
+            SpecSource::Url(url) => masked(url),
         }
     }
+}
+
+/// `url` with what may be secret in it (as `cli::url_secrets` finds it)
+/// replaced by `***`; the names of its query parameters are kept.
+fn masked(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    if let Some(query) = url.query() {
+        let mut masked = String::with_capacity(query.len());
+        for (n, pair) in query.split('&').enumerate() {
+            if n > 0 {
+                masked.push('&');
+            }
+            for (m, part) in pair.split(';').enumerate() {
+                if m > 0 {
+                    masked.push(';');
+                }
+                match part.split_once('=') {
+                    Some((name, _)) => {
+                        masked.push_str(name);
+                        masked.push_str("=***");
+                    }
+                    None if part.is_empty() => {}
+                    None => masked.push_str("***"),
+                }
+            }
+        }
+        shown.set_query(Some(&masked));
+    }
+    if shown.fragment().is_some() {
+        shown.set_fragment(Some("***"));
+    }
+    shown.to_string()
 }
 
 /// Where a parameter goes.
@@ -232,7 +269,7 @@ pub(crate) async fn load(
 
 async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>, SpecError> {
     let fetch_error = |reason: String| SpecError::Fetch {
-        url: url.to_string(),
+        url: masked(url),
         reason,
     };
     let client = crate::http::client(crate::http::ClientSettings {
@@ -249,11 +286,15 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
         )
         .send()
         .await
-        .map_err(|e| fetch_error(uipath_identity_client::client::error_chain(&e)))?;
+        .map_err(|e| {
+            fetch_error(uipath_identity_client::client::error_chain(
+                &e.without_url(),
+            ))
+        })?;
     let status = response.status();
     if !status.is_success() {
         return Err(SpecError::HttpStatus {
-            url: url.to_string(),
+            url: masked(url),
             status: status.to_string(),
         });
     }
@@ -263,9 +304,9 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
             crate::http::BodyError::TooLarge { .. } => {
                 fetch_error(format!("{e}{}", crate::http::TOO_LARGE_HINT))
             }
-            crate::http::BodyError::Transport(e) => {
-                fetch_error(uipath_identity_client::client::error_chain(&e))
-            }
+            crate::http::BodyError::Transport(e) => fetch_error(
+                uipath_identity_client::client::error_chain(&e.without_url()),
+            ),
         })
 }
 
@@ -793,5 +834,22 @@ mod tests {
         ));
         assert!(SpecSource::parse("ftp://h/x").is_err());
         assert!(SpecSource::parse("http://").is_err());
+    }
+
+    #[test]
+    fn a_url_is_named_without_its_password_query_values_or_fragment() {
+        let source =
+            SpecSource::parse("https://ci:pa55-w0rd@h/x.json?token=t0k-3n&v=2;k=s3c#frag-m3nt")
+                .unwrap();
+        assert_eq!(
+            source.label(),
+            "https://ci:***@h/x.json?token=***&v=***;k=***#***"
+        );
+        let plain = "https://h/org/identity_/swagger/external/swagger.json";
+        assert_eq!(SpecSource::parse(plain).unwrap().label(), plain);
+        assert_eq!(
+            SpecSource::parse("https://h/x?s3cr3t").unwrap().label(),
+            "https://h/x?***"
+        );
     }
 }

@@ -462,3 +462,49 @@ async fn the_spec_can_come_from_the_environment() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn a_password_or_token_in_the_spec_url_is_shown_masked_in_every_output() {
+    let text = std::fs::read_to_string(swagger_2()).unwrap();
+    let addr = serve_spec(text).await;
+    let dir = Scratch::new();
+    let report = dir.0.join("report.json");
+    let path = "myorg/identity_/swagger/external/swagger.json";
+    let url = format!("http://ci:Pa55-w0rd-9q@{addr}/{path}?access_token=t0k3n-Zq81x");
+    let run = check_spec(&url, &pacts(), &["--json", &report.to_string_lossy()]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "from http://ci:***@{addr}/{path}?access_token=***"
+        )),
+        "{run}"
+    );
+    let json = std::fs::read_to_string(&report).unwrap();
+    for secret in ["Pa55-w0rd-9q", "t0k3n-Zq81x"] {
+        assert!(!run.stdout.contains(secret), "{run}");
+        assert!(!run.stderr.contains(secret), "{run}");
+        assert!(!json.contains(secret), "{json}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_in_a_spec_url_from_the_environment_is_masked_in_its_error() {
+    let addr = serve_spec("{}".into()).await;
+    let url = format!(
+        "http://{addr}/otherorg/identity_/swagger/external/swagger.json?access_token=t0k3n-Zq81x"
+    );
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_orchestrator-pact"))
+        .args(["check-spec", "--pacts", &pacts()])
+        .env("PACT_DO_NOT_TRACK", "true")
+        .env("ORCHESTRATOR_PACT_SPEC", &url)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("swagger.json?access_token=***` answered 404 Not Found"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("t0k3n-Zq81x"), "{stderr}");
+}
