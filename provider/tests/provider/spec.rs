@@ -467,8 +467,8 @@ async fn the_spec_can_come_from_the_environment() {
 async fn a_password_or_token_in_the_spec_url_is_shown_masked_in_every_output() {
     let text = std::fs::read_to_string(swagger_2()).unwrap();
     let addr = serve_spec(text).await;
-    let dir = Scratch::new();
-    let report = dir.0.join("report.json");
+    let dir = ScratchDir::new();
+    let report = dir.join("report.json");
     let path = "myorg/identity_/swagger/external/swagger.json";
     let url = format!("http://ci:Pa55-w0rd-9q@{addr}/{path}?access_token=t0k3n-Zq81x");
     let run = check_spec(&url, &pacts(), &["--json", &report.to_string_lossy()]).await;
