@@ -65,29 +65,49 @@ impl Undo {
     }
 }
 
-/// What the run still has to undo, last in first out.
+/// Which interaction of a run a set-up or teardown is for: its position
+/// in the run, in pact order. Interactions may run concurrently, so the
+/// ledger keeps each entry under the interaction that made it, and a
+/// teardown undoes only its own interaction's entries.
+pub type Slot = usize;
+
+/// What the run still has to undo: each interaction's entries, last in
+/// first out within the interaction.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    entries: Mutex<Vec<Undo>>,
+    entries: Mutex<Vec<(Slot, Undo)>>,
 }
 
 impl Ledger {
-    fn push(&self, undo: Undo) {
-        self.lock().push(undo);
+    fn push(&self, slot: Slot, undo: Undo) {
+        self.lock().push((slot, undo));
     }
 
-    /// Takes the latest entry off while it is undone: dropping the guard
-    /// before [`InFlight::done`] (a failure, or a signal cancelling the
-    /// call) puts it back.
-    fn take(&self) -> Option<InFlight<'_>> {
-        let entry = self.lock().pop()?;
+    /// Takes `slot`'s latest entry off while it is undone: dropping the
+    /// guard before [`InFlight::done`] (a failure, or a signal cancelling
+    /// the call) puts it back.
+    fn take(&self, slot: Slot) -> Option<InFlight<'_>> {
+        let mut entries = self.lock();
+        let at = entries.iter().rposition(|(s, _)| *s == slot)?;
+        let (slot, entry) = entries.remove(at);
         Some(InFlight {
             ledger: self,
+            slot,
             entry: Some(entry),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Undo>> {
+    /// Takes the latest entry of any interaction off (the final sweep).
+    fn take_any(&self) -> Option<InFlight<'_>> {
+        let (slot, entry) = self.lock().pop()?;
+        Some(InFlight {
+            ledger: self,
+            slot,
+            entry: Some(entry),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Slot, Undo)>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -100,6 +120,7 @@ impl Ledger {
 /// An entry being undone, put back in its ledger unless [`InFlight::done`].
 struct InFlight<'a> {
     ledger: &'a Ledger,
+    slot: Slot,
     entry: Option<Undo>,
 }
 
@@ -117,7 +138,7 @@ impl InFlight<'_> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if let Some(entry) = self.entry.take() {
-            self.ledger.push(entry);
+            self.ledger.push(self.slot, entry);
         }
     }
 }
@@ -238,6 +259,7 @@ impl TenantStates {
     /// before anything is created; the values are the run's own.
     pub async fn setup<'a>(
         &self,
+        slot: Slot,
         state: &str,
         param: impl Fn(&str) -> Option<&'a Value>,
     ) -> Result<HashMap<String, Value>, TenantError> {
@@ -266,12 +288,15 @@ impl TenantStates {
                 };
                 // Recorded before the call: a create whose answer is lost may
                 // still have happened, and deleting an absent user is harmless.
-                self.ledger.push(Undo::DeleteUser {
-                    id: user.id,
-                    user_name: user.user_name.clone(),
-                });
+                self.ledger.push(
+                    slot,
+                    Undo::DeleteUser {
+                        id: user.id,
+                        user_name: user.user_name.clone(),
+                    },
+                );
                 if let Err(e) = self.tenant.create_user(&user).await {
-                    if let Some(taken) = self.ledger.take() {
+                    if let Some(taken) = self.ledger.take(slot) {
                         if e.is_refusal() {
                             // The tenant answered that it did not create the
                             // user: there is nothing to remove.
@@ -309,10 +334,13 @@ impl TenantStates {
             // Every interaction may change the password on a tenant that
             // breaks the contract (a wrong old password accepted, a too
             // short new one taken): set it back after each.
-            self.ledger.push(Undo::RestorePassword {
-                id,
-                original: current.clone(),
-            });
+            self.ledger.push(
+                slot,
+                Undo::RestorePassword {
+                    id,
+                    original: current.clone(),
+                },
+            );
         }
         // `password` is the user's current one: in existing-user mode the
         // real user's, registered with the redactor when it was read, like
@@ -325,12 +353,12 @@ impl TenantStates {
         ]))
     }
 
-    /// Tears down the latest set-up: deletes its user, or restores the
+    /// Tears down `slot`'s latest set-up: deletes its user, or restores the
     /// existing user's password. A failure is kept for the final sweep and
     /// not reported to the verifier, which would otherwise replace the
     /// interaction's verdict with the teardown's error.
-    pub async fn teardown(&self) {
-        let Some(taken) = self.ledger.take() else {
+    pub async fn teardown(&self, slot: Slot) {
+        let Some(taken) = self.ledger.take(slot) else {
             return;
         };
         match undo(&self.tenant, taken.entry()).await {
@@ -372,7 +400,7 @@ pub async fn sweep(
 ) -> Vec<(Undo, String)> {
     let mut left = Vec::new();
     let work = async {
-        while let Some(taken) = ledger.take() {
+        while let Some(taken) = ledger.take_any() {
             if let Err(e) = undo(tenant, taken.entry()).await {
                 left.push((taken.done(), e.to_string()));
             } else {
@@ -389,7 +417,7 @@ pub async fn sweep(
     };
     if !finished {
         let bound = bound.unwrap_or_default().as_secs();
-        while let Some(taken) = ledger.take() {
+        while let Some(taken) = ledger.take_any() {
             left.push((
                 taken.done(),
                 format!("the tenant did not answer within {bound} s"),

@@ -7,6 +7,7 @@
 //! verification never goes through here: its answer is the verdict.
 
 pub mod retry;
+pub mod throttle;
 pub mod token;
 
 use uipath_identity_client::{
@@ -15,6 +16,7 @@ use uipath_identity_client::{
 use uuid::Uuid;
 
 pub use retry::RetryPolicy;
+pub use throttle::Throttle;
 pub use token::{Credentials, TokenSource};
 
 use crate::verify::redact::Redactor;
@@ -127,6 +129,8 @@ pub struct Tenant {
     pub tokens: std::sync::Arc<TokenSource>,
     retry: RetryPolicy,
     redactor: Redactor,
+    /// The run-wide pause after a 429, shared by every call.
+    throttle: Throttle,
 }
 
 impl Tenant {
@@ -145,6 +149,7 @@ impl Tenant {
             tokens,
             retry,
             redactor,
+            throttle: Throttle::new(retry.base_delay, retry.max_delay),
         }
     }
 
@@ -181,7 +186,19 @@ impl Tenant {
         Fut: std::future::Future<Output = Result<Answer, ClientError>>,
     {
         self.tokens.refresh_if_needed().await?;
-        let answer = self.retry.run(|| call(self.client())).await;
+        // Every attempt waits out a pause another call's 429 started.
+        let call = &call;
+        let answer = self
+            .retry
+            .run(|| async move {
+                self.throttle.wait().await;
+                let answer = call(self.client()).await;
+                if let Ok(a) = &answer {
+                    self.throttle.observe(a.status, a.retry_after);
+                }
+                answer
+            })
+            .await;
         match answer {
             Ok(a) if accept(&a) => Ok(a),
             Ok(a) => Err(TenantError::Refused {

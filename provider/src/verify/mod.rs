@@ -20,6 +20,7 @@ pub mod target;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,6 +134,9 @@ pub struct VerifySettings {
     pub redactor: Redactor,
     /// Testing the harness only: panic after this many tenant set-ups.
     pub test_panic_after_setups: Option<usize>,
+    /// How many interactions run at a time (`--jobs`); `None`: the default
+    /// of the target ([`jobs`]).
+    pub jobs: Option<NonZeroUsize>,
 }
 
 impl Default for VerifySettings {
@@ -166,7 +170,39 @@ impl Default for VerifySettings {
             emulator: EmulatorConfig::default(),
             redactor: Redactor::default(),
             test_panic_after_setups: None,
+            jobs: None,
         }
+    }
+}
+
+/// How many interactions with throwaway users run at a time unless
+/// `--jobs` says otherwise: each waits on the tenant (create, read back,
+/// change, delete), so a few at once cut a live run's time by as much, and
+/// eight keep the recorded contract's five in one wave while staying far
+/// below any tenant's rate limit (a 429 pauses the whole run anyway).
+pub const DEFAULT_JOBS: usize = 8;
+
+/// How many interactions of `settings`' target run at a time: throwaway
+/// users `--jobs` (default [`DEFAULT_JOBS`]); a state URL `--jobs` (default
+/// one: its service must keep concurrent states apart); the embedded
+/// emulator one (in process, nothing to wait on); an existing user one,
+/// and `--jobs` above one is refused (one user has one password).
+pub fn jobs(settings: &VerifySettings) -> Result<usize, VerifyError> {
+    let asked = settings.jobs.map(NonZeroUsize::get);
+    match (
+        &settings.target,
+        &settings.state_change_url,
+        &settings.test_user,
+    ) {
+        (Target::Embedded, ..) => Ok(1),
+        (Target::Url(_), Some(_), _) => Ok(asked.unwrap_or(1)),
+        (Target::Url(_), None, Some(_)) => match asked {
+            Some(n) if n > 1 => Err(VerifyError::Flags(format!(
+                "`--jobs {n}` cannot be used with an existing user (`--test-user-id`): its interactions change one user's password and must run one after another. Leave `--jobs` out (or give 1), or verify with throwaway users (`--organization-id` instead of `--test-user-id`)"
+            ))),
+            _ => Ok(1),
+        },
+        (Target::Url(_), None, None) => Ok(asked.unwrap_or(DEFAULT_JOBS)),
     }
 }
 
@@ -474,6 +510,7 @@ pub async fn verify_batches(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(Vec<Report>, Redactor), VerifyError> {
     let filter = filter(settings)?;
+    let jobs = jobs(settings)?;
     let mut batches = batches;
     let redactor = settings.redactor.clone();
     if let Some(token) = &settings.token {
@@ -666,44 +703,59 @@ pub async fn verify_batches(
             None
         };
         let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
-        let verification = std::panic::AssertUnwindSafe(async {
-            let mut tell = |event: replay::Event<'_>| match event {
-                replay::Event::Planned(total) => shown.planned(total),
-                replay::Event::Interaction(r) => {
-                    shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
-                }
-                replay::Event::Pact { consumer, provider } => {
-                    shown.pact(consumer, provider, Instant::now(), &mut *progress)
-                }
+        let stop = replay::Stop::default();
+        let replay = replay::Replay {
+            filter: &filter,
+            options: &options,
+            executor: &executor,
+            client: &client,
+            jobs,
+            tag_requests: relay.is_some(),
+            stop: &stop,
+        };
+        let ending = {
+            let verification = std::panic::AssertUnwindSafe(async {
+                let mut tell = |event: replay::Event<'_>| match event {
+                    replay::Event::Planned(total) => shown.planned(total),
+                    replay::Event::Interaction(r) => {
+                        shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
+                    }
+                    replay::Event::Pact { consumer, provider } => {
+                        shown.pact(consumer, provider, Instant::now(), &mut *progress)
+                    }
+                };
+                let batches = batches
+                    .into_iter()
+                    .map(|batch| replay::Batch {
+                        provider: target::provider_info(&batch.provider, &replay_url),
+                        sources: batch.sources,
+                    })
+                    .collect();
+                replay::verify_all(&replay, batches, &mut tell).await
+            })
+            .catch_unwind();
+            let mut verification = std::pin::pin!(verification);
+            // The signal first: one that came before the verification
+            // started (the handlers are installed early) stops it before it
+            // creates anything.
+            let first = tokio::select! {
+                biased;
+                () = shutdown => None,
+                result = &mut verification => Some(result),
             };
-            let mut results = Vec::with_capacity(batches.len());
-            for batch in batches {
-                let provider = target::provider_info(&batch.provider, &replay_url);
-                let result = replay::verify(
-                    &provider,
-                    batch.sources,
-                    &filter,
-                    &options,
-                    &executor,
-                    &client,
-                    &mut tell,
-                )
-                .await;
-                results.push(result);
+            match first {
+                Some(Ok(r)) => Ending::Done(r),
+                Some(Err(panic)) => Ending::Panicked(crate::logging::panic_message(&*panic)),
+                None => {
+                    // Nothing new starts; the interactions under way finish,
+                    // their teardowns included (a create or a change still
+                    // in flight would otherwise land after the sweep), within
+                    // the bound; the sweep then takes what is left.
+                    stop.stop();
+                    let _ = tokio::time::timeout(SWEEP_AFTER_SIGNAL, &mut verification).await;
+                    Ending::Interrupted
+                }
             }
-            results
-        })
-        .catch_unwind();
-        // The signal first: one that came before the verification started
-        // (the handlers are installed early) stops it before it creates
-        // anything.
-        let ending = tokio::select! {
-            biased;
-            () = shutdown => Ending::Interrupted,
-            result = verification => match result {
-                Ok(r) => Ending::Done(r),
-                Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
-            },
         };
         shown.finish(progress);
         ending
@@ -777,19 +829,28 @@ pub async fn verify_batches(
         }
     };
 
+    // What the relay and the states recorded is matched to each
+    // interaction by its slot, never by order: interactions run
+    // concurrently.
+    let mut setups = executor.take_setups();
     let mut reports = Vec::with_capacity(results.len());
-    for result in &results {
-        let mut report = Report::from_result(target_name.clone(), result);
+    for verified in &results {
+        let mut report = Report::from_result(target_name.clone(), &verified.result);
         if let Some(relay) = &relay {
-            for warning in relay.explain(&mut report) {
+            for warning in relay.explain(&mut report, &verified.slots) {
                 let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));
             }
         }
+        let records: Vec<_> = verified
+            .slots
+            .iter()
+            .map(|slot| setups.remove(slot).unwrap_or_default())
+            .collect();
+        report.explain_setup_failures(&records);
         reports.push(report);
     }
-    let mut setups = executor.take_setups();
-    for report in &mut reports {
-        report.explain_setup_failures(&mut setups);
+    if let (Some(relay), Some(first)) = (&relay, reports.first_mut()) {
+        relay.unclaimed(first);
     }
     if let Some(first) = reports.first_mut() {
         first.skipped = skipped;

@@ -27,12 +27,21 @@ use url::Url;
 
 use super::report::{Report, Status};
 use crate::http::{self, BodyError};
+use crate::states::Slot;
+
+/// The header the replay tags each verified request with (its slot: the
+/// interaction's position in the run), which the relay reads and strips
+/// before passing the request on: interactions run concurrently, so what
+/// the relay saw is matched to its interaction by slot, not by order.
+pub const SLOT_HEADER: &str = "x-orchestrator-pact-slot";
 
 /// Something the relay saw that the report must tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Incident {
     /// No answer was passed on: the interaction could not be checked.
     Failed {
+        /// The slot of the interaction whose request it was, if tagged.
+        slot: Option<Slot>,
         /// `METHOD path` of the request.
         request: String,
         /// Why, and the next step.
@@ -140,20 +149,37 @@ impl Relay {
         lock(&self.state.incidents).clone()
     }
 
-    /// Puts the relay's reasons into `report`: each interaction that could
-    /// not be checked because of the relay gets the reason in place of the
-    /// pact library's words (in order; those left over become general
-    /// errors). Gives a warning for each redirect passed on, naming its
-    /// target.
-    pub fn explain(&self, report: &mut Report) -> Vec<String> {
-        let incidents = std::mem::take(&mut *lock(&self.state.incidents));
-        let mut failures = Vec::new();
+    /// Puts the relay's reasons into `report`, whose outcome `i` is the
+    /// interaction in `slots[i]`: each interaction that could not be
+    /// checked because of the relay gets the reason in place of the pact
+    /// library's words. Reasons of untagged requests, or of interactions
+    /// that are not this report's, are left for another report (or, from
+    /// [`Relay::unclaimed`], become general errors). Gives a warning for
+    /// each redirect passed on, naming its target.
+    pub fn explain(&self, report: &mut Report, slots: &[Slot]) -> Vec<String> {
+        let mut incidents = lock(&self.state.incidents);
         let mut warnings = Vec::new();
-        for incident in incidents {
+        let mut kept = Vec::new();
+        for incident in std::mem::take(&mut *incidents) {
             match incident {
-                Incident::Failed { request, reason } => failures.push(format!(
-                    "the deployment's answer to {request} was not passed on: {reason}"
-                )),
+                Incident::Failed {
+                    slot: Some(slot),
+                    request,
+                    reason,
+                } if slots.contains(&slot) => {
+                    let at = slots.iter().position(|s| *s == slot).expect("contained");
+                    let text = format!(
+                        "the deployment's answer to {request} was not passed on: {reason}"
+                    );
+                    match report.outcomes.get_mut(at) {
+                        Some(outcome)
+                            if matches!(&outcome.status, Status::Error(t) if is_transport_error(t)) =>
+                        {
+                            outcome.status = Status::Error(text);
+                        }
+                        _ => report.general_errors.push(text),
+                    }
+                }
                 Incident::Redirect {
                     request,
                     status,
@@ -161,21 +187,26 @@ impl Relay {
                 } => warnings.push(format!(
                     "the deployment answered {request} with {status}, a redirect to {target}: not followed (no request goes to another origin); the contract judges the redirect itself"
                 )),
+                other => kept.push(other),
             }
         }
-        let mut failures = failures.into_iter();
-        for outcome in &mut report.outcomes {
-            if let Status::Error(text) = &outcome.status
-                && is_transport_error(text)
-            {
-                match failures.next() {
-                    Some(reason) => outcome.status = Status::Error(reason),
-                    None => break,
-                }
-            }
-        }
-        report.general_errors.extend(failures);
+        *incidents = kept;
         warnings
+    }
+
+    /// Puts the reasons no [`Relay::explain`] claimed (requests without a
+    /// slot) into `report` as general errors.
+    pub fn unclaimed(&self, report: &mut Report) {
+        for incident in std::mem::take(&mut *lock(&self.state.incidents)) {
+            if let Incident::Failed {
+                request, reason, ..
+            } = incident
+            {
+                report.general_errors.push(format!(
+                    "the deployment's answer to {request} was not passed on: {reason}"
+                ));
+            }
+        }
     }
 }
 
@@ -219,11 +250,16 @@ fn cut() -> Response {
 }
 
 async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let slot = parts
+        .headers
+        .remove(SLOT_HEADER)
+        .and_then(|v| v.to_str().ok()?.parse::<Slot>().ok());
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let shown = format!("{} {}", parts.method, parts.uri.path());
     let fail = |reason: String| {
         lock(&relay.incidents).push(Incident::Failed {
+            slot,
             request: shown.clone(),
             reason,
         });

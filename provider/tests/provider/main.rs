@@ -13,6 +13,7 @@ mod fuzz;
 mod gate;
 mod hostile;
 mod install;
+mod jobs;
 mod logs;
 mod other_consumers;
 mod secrets;
