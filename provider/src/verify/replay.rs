@@ -19,7 +19,7 @@
 //! and results are gathered in slot order, so that every report is the
 //! same for one job and for many.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::RefUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -238,13 +238,15 @@ pub async fn verify_all<F: RequestFilterExecutor>(
     }
     events(Event::Planned(plan.len()));
     let (loaded, batches) = (&loaded, &batches);
+    // Unordered, so that a slow interaction (a 2 s Retry-After) does not
+    // hold the other workers back; put back in slot order below.
     let mut outcomes = futures_util::stream::iter(plan.into_iter().enumerate())
         .map(|(slot, (b, p, index))| async move {
             if replay.stop.stopped() {
-                return None;
+                return (slot, None);
             }
             let pact = &loaded[b].0[p].0;
-            Some(match pact.interaction(index) {
+            let outcome = match pact.interaction(index) {
                 Ok(interaction) => {
                     let provider = &batches[b].provider;
                     let (result, duration) =
@@ -252,9 +254,12 @@ pub async fn verify_all<F: RequestFilterExecutor>(
                     Ok((interaction, result, duration))
                 }
                 Err(e) => Err(e),
-            })
+            };
+            (slot, Some(outcome))
         })
-        .buffered(replay.jobs.max(1));
+        .buffer_unordered(replay.jobs.max(1));
+    // Outcomes that finished before an earlier slot's, until their turn.
+    let mut early = BTreeMap::new();
     let mut slot = 0;
     let mut all = Vec::with_capacity(batches.len());
     for (pacts, load_errors) in loaded {
@@ -278,7 +283,18 @@ pub async fn verify_all<F: RequestFilterExecutor>(
             for _ in chosen {
                 let this = slot;
                 slot += 1;
-                match outcomes.next().await.flatten() {
+                let outcome = loop {
+                    if let Some(outcome) = early.remove(&this) {
+                        break outcome;
+                    }
+                    match outcomes.next().await {
+                        Some((done, outcome)) => {
+                            early.insert(done, outcome);
+                        }
+                        None => break None,
+                    }
+                };
+                match outcome {
                     // Not started: the run was stopped, its report unused.
                     None => {}
                     Some(Err(e)) => errors.push((
