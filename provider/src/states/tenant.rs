@@ -389,14 +389,24 @@ impl TenantStates {
     }
 }
 
-/// Undoes everything left in `ledger`, within `bound` if given (after a
-/// signal the run must end); gives what could not be undone. An entry is
-/// only off the ledger when the tenant answered that it is undone: one cut
-/// short by the bound is reported as left.
+/// When the clean-up after a signal must end: the run must end, and one
+/// bound covers both the interactions under way and the sweep.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    /// The moment.
+    pub at: tokio::time::Instant,
+    /// The bound after the signal it came from, for the report.
+    pub bound: std::time::Duration,
+}
+
+/// Undoes everything left in `ledger`, by `deadline` if given (after a
+/// signal); gives what could not be undone. An entry is only off the
+/// ledger when the tenant answered that it is undone: one cut short by the
+/// deadline is reported as left.
 pub async fn sweep(
     tenant: &Tenant,
     ledger: &Ledger,
-    bound: Option<std::time::Duration>,
+    deadline: Option<Deadline>,
 ) -> Vec<(Undo, String)> {
     let mut left = Vec::new();
     let work = async {
@@ -408,19 +418,19 @@ pub async fn sweep(
             }
         }
     };
-    let finished = match bound {
-        Some(bound) => tokio::time::timeout(bound, work).await.is_ok(),
+    let finished = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at, work).await.is_ok(),
         None => {
             work.await;
             true
         }
     };
     if !finished {
-        let bound = bound.unwrap_or_default().as_secs();
+        let bound = deadline.map_or(0, |d| d.bound.as_secs());
         while let Some(taken) = ledger.take_any() {
             left.push((
                 taken.done(),
-                format!("the tenant did not answer within {bound} s"),
+                format!("the tenant did not answer within {bound} s of the signal"),
             ));
         }
     }

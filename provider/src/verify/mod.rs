@@ -38,7 +38,7 @@ use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
 use crate::http;
-use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
+use crate::states::tenant::{Deadline, Ledger, TenantStates, UserMode, sweep};
 use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
@@ -49,7 +49,8 @@ use sources::{PactFile, SourceError};
 pub use target::Target;
 
 /// How long the clean-up after a signal waits for the tenant's answers
-/// (each call's retries included) before it reports what is left.
+/// (each call's retries included) before it reports what is left: the
+/// interactions under way finishing, then the sweep, together.
 pub const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
 
 /// An External Application's client credentials.
@@ -693,7 +694,7 @@ pub async fn verify_batches(
 
     enum Ending<T> {
         Done(T),
-        Interrupted,
+        Interrupted(Deadline),
         Panicked(String),
     }
     let ending = {
@@ -751,9 +752,13 @@ pub async fn verify_batches(
                     // their teardowns included (a create or a change still
                     // in flight would otherwise land after the sweep), within
                     // the bound; the sweep then takes what is left.
+                    let deadline = Deadline {
+                        at: tokio::time::Instant::now() + SWEEP_AFTER_SIGNAL,
+                        bound: SWEEP_AFTER_SIGNAL,
+                    };
                     stop.stop();
-                    let _ = tokio::time::timeout(SWEEP_AFTER_SIGNAL, &mut verification).await;
-                    Ending::Interrupted
+                    let _ = tokio::time::timeout_at(deadline.at, &mut verification).await;
+                    Ending::Interrupted(deadline)
                 }
             }
         };
@@ -772,20 +777,23 @@ pub async fn verify_batches(
     if let Some((tenant, ledger)) = &tenant
         && !ledger.is_empty()
     {
-        let bound = matches!(ending, Ending::Interrupted).then_some(SWEEP_AFTER_SIGNAL);
-        match bound {
-            Some(b) => {
+        let deadline = match ending {
+            Ending::Interrupted(deadline) => Some(deadline),
+            _ => None,
+        };
+        match deadline {
+            Some(d) => {
                 let _ = writeln!(
                     progress,
-                    "cleaning up the tenant (interrupted: waiting up to {} s for its answers)…",
-                    b.as_secs()
+                    "cleaning up the tenant (interrupted: waiting up to {} s after the signal for its answers)…",
+                    d.bound.as_secs()
                 );
             }
             None => {
                 let _ = writeln!(progress, "cleaning up the tenant…");
             }
         }
-        for (undo, reason) in sweep(tenant, ledger, bound).await {
+        for (undo, reason) in sweep(tenant, ledger, deadline).await {
             leftovers.push(redactor.scrub(&format!("{} ({reason})", undo.describe())));
         }
     }
@@ -802,7 +810,7 @@ pub async fn verify_batches(
 
     let results = match ending {
         Ending::Done(results) => results,
-        Ending::Interrupted => {
+        Ending::Interrupted(_) => {
             return Err(VerifyError::Interrupted(if leftovers.is_empty() {
                 if tenant.is_some() {
                     "; everything it created on the tenant was removed".into()
