@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uipath_identity_client::client::error_chain;
 
-use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
 use uipath_identity_client::{
     BaseUrl, BearerToken, IdentityClient, IdentityPrefix, Password, SecretString, UserId,
@@ -38,7 +37,7 @@ use crate::emulator::policy::PasswordPolicy;
 use crate::emulator::states::WRONG_OLD_PASSWORD;
 use crate::emulator::{self, EmulatorConfig};
 use crate::http;
-use crate::states::tenant::{Deadline, Ledger, TenantStates, UserMode, sweep};
+use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
 use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
@@ -692,11 +691,6 @@ pub async fn verify_batches(
     let client =
         replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
 
-    enum Ending<T> {
-        Done(T),
-        Interrupted(Deadline),
-        Panicked(String),
-    }
     let ending = {
         let _silenced = if settings.silence_library_stdout {
             quiet::SilencedStdout::new()
@@ -714,54 +708,26 @@ pub async fn verify_batches(
             tag_requests: relay.is_some(),
             stop: &stop,
         };
-        let ending = {
-            let verification = std::panic::AssertUnwindSafe(async {
-                let mut tell = |event: replay::Event<'_>| match event {
-                    replay::Event::Planned(total) => shown.planned(total),
-                    replay::Event::Interaction(r) => {
-                        shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
-                    }
-                    replay::Event::Pact { consumer, provider } => {
-                        shown.pact(consumer, provider, Instant::now(), &mut *progress)
-                    }
-                };
-                let batches = batches
-                    .into_iter()
-                    .map(|batch| replay::Batch {
-                        provider: target::provider_info(&batch.provider, &replay_url),
-                        sources: batch.sources,
-                    })
-                    .collect();
-                replay::verify_all(&replay, batches, &mut tell).await
-            })
-            .catch_unwind();
-            let mut verification = std::pin::pin!(verification);
-            // The signal first: one that came before the verification
-            // started (the handlers are installed early) stops it before it
-            // creates anything.
-            let first = tokio::select! {
-                biased;
-                () = shutdown => None,
-                result = &mut verification => Some(result),
-            };
-            match first {
-                Some(Ok(r)) => Ending::Done(r),
-                Some(Err(panic)) => Ending::Panicked(crate::logging::panic_message(&*panic)),
-                None => {
-                    // Nothing new starts; the interactions under way finish,
-                    // their teardowns included (a create or a change still
-                    // in flight would otherwise land after the sweep), within
-                    // the bound; the sweep then takes what is left.
-                    let deadline = Deadline {
-                        at: tokio::time::Instant::now() + SWEEP_AFTER_SIGNAL,
-                        bound: SWEEP_AFTER_SIGNAL,
-                    };
-                    stop.stop();
-                    let _ = tokio::time::timeout_at(deadline.at, &mut verification).await;
-                    Ending::Interrupted(deadline)
+        let verification = async {
+            let mut tell = |event: replay::Event<'_>| match event {
+                replay::Event::Planned(total) => shown.planned(total),
+                replay::Event::Interaction(r) => {
+                    shown.interaction(r.result.is_err(), Instant::now(), &mut *progress)
                 }
-            }
+                replay::Event::Pact { consumer, provider } => {
+                    shown.pact(consumer, provider, Instant::now(), &mut *progress)
+                }
+            };
+            let batches = batches
+                .into_iter()
+                .map(|batch| replay::Batch {
+                    provider: target::provider_info(&batch.provider, &replay_url),
+                    sources: batch.sources,
+                })
+                .collect();
+            replay::verify_all(&replay, batches, &mut tell).await
         };
+        let ending = replay::until_signal(verification, shutdown, &stop, SWEEP_AFTER_SIGNAL).await;
         shown.finish(progress);
         ending
     };
@@ -778,7 +744,7 @@ pub async fn verify_batches(
         && !ledger.is_empty()
     {
         let deadline = match ending {
-            Ending::Interrupted(deadline) => Some(deadline),
+            replay::Ending::Interrupted(deadline) => Some(deadline),
             _ => None,
         };
         match deadline {
@@ -809,8 +775,8 @@ pub async fn verify_batches(
     }
 
     let results = match ending {
-        Ending::Done(results) => results,
-        Ending::Interrupted(_) => {
+        replay::Ending::Done(results) => results,
+        replay::Ending::Interrupted(_) => {
             return Err(VerifyError::Interrupted(if leftovers.is_empty() {
                 if tenant.is_some() {
                     "; everything it created on the tenant was removed".into()
@@ -824,7 +790,7 @@ pub async fn verify_batches(
                 )
             }));
         }
-        Ending::Panicked(message) => {
+        replay::Ending::Panicked(message) => {
             return Err(VerifyError::Library(format!(
                 "internal error (please report it): {}{}",
                 redactor.scrub(&message),

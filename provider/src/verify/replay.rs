@@ -26,8 +26,9 @@ use std::time::{Duration, Instant};
 
 use super::relay::SLOT_HEADER;
 use super::sources::{LoadedPact, PactText};
+use crate::states::tenant::Deadline;
 use crate::states::{RecordingStates, Slot};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use humantime::format_duration;
 use pact_matching::Mismatch;
 use pact_models::generators::GeneratorTestMode;
@@ -124,6 +125,52 @@ impl Stop {
     /// Whether the run was stopped.
     pub fn stopped(&self) -> bool {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How a run of the loop ended.
+#[derive(Debug)]
+pub enum Ending<T> {
+    /// It finished.
+    Done(T),
+    /// A signal stopped it; the clean-up must end by the deadline.
+    Interrupted(Deadline),
+    /// The harness panicked (the message).
+    Panicked(String),
+}
+
+/// Runs `verification` until it finishes or `shutdown` completes. The
+/// signal is looked at first: one that came before the verification
+/// started (the handlers are installed early) stops it before it creates
+/// anything. After a signal `stop` is set: nothing new starts, and the
+/// interactions under way finish, their teardowns included (a create or a
+/// change still in flight would otherwise land after the sweep), within
+/// `bound`; the sweep then has what is left of it. A panic is caught.
+pub async fn until_signal<T>(
+    verification: impl Future<Output = T>,
+    shutdown: impl Future<Output = ()>,
+    stop: &Stop,
+    bound: Duration,
+) -> Ending<T> {
+    let verification = std::panic::AssertUnwindSafe(verification).catch_unwind();
+    let mut verification = std::pin::pin!(verification);
+    let first = tokio::select! {
+        biased;
+        () = shutdown => None,
+        result = &mut verification => Some(result),
+    };
+    match first {
+        Some(Ok(done)) => Ending::Done(done),
+        Some(Err(panic)) => Ending::Panicked(crate::logging::panic_message(&*panic)),
+        None => {
+            let deadline = Deadline {
+                at: tokio::time::Instant::now() + bound,
+                bound,
+            };
+            stop.stop();
+            let _ = tokio::time::timeout_at(deadline.at, &mut verification).await;
+            Ending::Interrupted(deadline)
+        }
     }
 }
 
