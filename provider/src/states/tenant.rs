@@ -436,3 +436,41 @@ pub async fn sweep(
     }
     left
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delete(n: u8) -> Undo {
+        Undo::DeleteUser {
+            id: UserId::random(),
+            user_name: format!("user-{n}"),
+        }
+    }
+
+    fn name(undo: &Undo) -> &str {
+        match undo {
+            Undo::DeleteUser { user_name, .. } => user_name,
+            Undo::RestorePassword { .. } => "restore",
+        }
+    }
+
+    /// Interactions set up concurrently: a teardown takes its own
+    /// interaction's entry, not the latest of the run; one that is not done
+    /// goes back under its own slot.
+    #[test]
+    fn a_teardown_takes_its_own_slots_entry_not_the_latest() {
+        let ledger = Ledger::default();
+        ledger.push(0, delete(0));
+        ledger.push(1, delete(1));
+        ledger.push(2, delete(2));
+        let taken = ledger.take(0).unwrap();
+        assert_eq!(name(taken.entry()), "user-0");
+        drop(taken);
+        assert!(ledger.take(7).is_none());
+        assert_eq!(name(&ledger.take(1).unwrap().done()), "user-1");
+        assert_eq!(name(&ledger.take(0).unwrap().done()), "user-0");
+        assert_eq!(name(&ledger.take_any().unwrap().done()), "user-2");
+        assert!(ledger.is_empty());
+    }
+}

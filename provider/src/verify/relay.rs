@@ -325,3 +325,65 @@ fn transport_reason(e: &reqwest::Error, timeout: Duration) -> String {
         uipath_identity_client::client::error_chain(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::report::InteractionOutcome;
+
+    fn report(descriptions: &[&str]) -> Report {
+        Report {
+            outcomes: descriptions
+                .iter()
+                .map(|d| InteractionOutcome {
+                    consumer: "c".into(),
+                    provider: "p".into(),
+                    description: (*d).into(),
+                    states: Vec::new(),
+                    pending: false,
+                    duration: Duration::ZERO,
+                    status: Status::Error("error sending request".into()),
+                })
+                .collect(),
+            ..Report::default()
+        }
+    }
+
+    /// Reasons arrive in the order the answers failed, not the pacts'
+    /// order: each lands on the interaction of its slot, in its own report.
+    #[tokio::test]
+    async fn reasons_land_on_the_interaction_of_their_slot_whatever_their_order() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let target = Url::parse("http://127.0.0.1:9/").unwrap();
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+        for (slot, reason) in [(Some(3), "three"), (Some(0), "zero"), (None, "untagged")] {
+            lock(&relay.state.incidents).push(Incident::Failed {
+                slot,
+                request: format!("POST /{reason}"),
+                reason: reason.into(),
+            });
+        }
+        let (mut first, mut second) = (report(&["a", "b"]), report(&["c", "d"]));
+        assert!(relay.explain(&mut first, &[0, 1]).is_empty());
+        assert!(relay.explain(&mut second, &[2, 3]).is_empty());
+        relay.unclaimed(&mut first);
+        let status = |r: &Report, i: usize| match &r.outcomes[i].status {
+            Status::Error(text) => text.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(status(&first, 0).ends_with("POST /zero was not passed on: zero"));
+        assert_eq!(status(&first, 1), "error sending request");
+        assert_eq!(status(&second, 0), "error sending request");
+        assert!(status(&second, 1).ends_with("POST /three was not passed on: three"));
+        assert_eq!(first.general_errors.len(), 1, "{:?}", first.general_errors);
+        assert!(first.general_errors[0].contains("untagged"));
+        assert!(second.general_errors.is_empty());
+    }
+}
