@@ -7,6 +7,7 @@
 pub(crate) mod broker;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -177,6 +178,16 @@ fn parse_url(value: &str) -> Result<Url, String> {
         return Err(format!("`{value}` is not an http(s) URL"));
     }
     Ok(url)
+}
+
+fn parse_jobs(value: &str) -> Result<NonZeroUsize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) => NonZeroUsize::new(n)
+            .ok_or_else(|| "at least one interaction must run at a time: give 1 or more".into()),
+        Err(_) => Err(format!(
+            "`{value}` is not a number of interactions to run at a time: give a whole number, 1 or more"
+        )),
+    }
 }
 
 fn parse_millis(value: &str) -> Result<Duration, String> {
@@ -577,6 +588,18 @@ pub struct VerifyArgs {
     /// provider-state set-ups, to prove that the tenant is cleaned up.
     #[arg(long = "test-panic-after-setups", value_name = "N", hide = true)]
     pub test_panic_after_setups: Option<usize>,
+    /// How many interactions run at a time. With throwaway users the
+    /// default is 8: each interaction waits on the tenant (create, read
+    /// back, change, delete), so running several at once divides a live
+    /// run's time, and 8 takes the recorded contract's 5 in one wave (a
+    /// tenant that answers 429 pauses the whole run). `--jobs 1` runs them
+    /// one after another. Reports are the same, in pact order, either way.
+    /// A state URL: one at a time unless given (its service must keep
+    /// concurrent states apart). An existing user (`--test-user-id`): one
+    /// at a time; more is refused (one user, one password). The embedded
+    /// emulator: one at a time (in process, nothing to wait on).
+    #[arg(long = "jobs", value_name = "N", env = "ORCHESTRATOR_PACT_JOBS", value_parser = parse_jobs)]
+    pub jobs: Option<NonZeroUsize>,
 }
 
 impl VerifyArgs {
@@ -629,7 +652,11 @@ impl VerifyArgs {
             verbose: self.verbose,
             progress: Default::default(),
             redactor,
+            jobs: self.jobs,
         };
+        // `--jobs` above one with an existing user is refused here too,
+        // before anything runs.
+        verify::jobs(&settings)?;
         let hooks = TestHooks {
             silence_library_stdout: true,
             panic_after_setups: self.test_panic_after_setups,

@@ -1,12 +1,11 @@
 //! Provider-state executors: who sets up the state an interaction needs and
 //! supplies the values (`userId`, `oldPassword`, `newPassword`) it sends.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use pact_models::provider_states::ProviderState;
-use pact_verifier::callback_executors::{ProviderStateError, ProviderStateExecutor};
+use pact_verifier::callback_executors::ProviderStateError;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -16,6 +15,8 @@ use crate::redact::Redactor;
 use crate::retry::{Attempt, RetryPolicy, Try, state_url_retryable};
 
 pub(crate) mod tenant;
+
+pub(crate) use tenant::Slot;
 
 /// Where provider states come from during one verification.
 #[derive(Debug)]
@@ -139,16 +140,18 @@ impl StateUrl {
     }
 }
 
-#[async_trait]
-impl ProviderStateExecutor for StateExecutor {
-    async fn call(
-        self: Arc<Self>,
+impl StateExecutor {
+    /// Sets up (or tears down) `provider_state` for the interaction in
+    /// `slot` of the run; gives the values the interaction sends. The slot
+    /// keeps concurrent interactions' set-ups and teardowns apart.
+    pub(crate) async fn call(
+        &self,
+        slot: Slot,
         interaction_id: Option<String>,
         provider_state: &ProviderState,
         setup: bool,
-        client: Option<&reqwest::Client>,
     ) -> anyhow::Result<HashMap<String, Value>> {
-        match self.as_ref() {
+        match self {
             StateExecutor::Emulator(emulator) => {
                 if setup {
                     states::setup(emulator, &provider_state.name, |name| {
@@ -167,7 +170,6 @@ impl ProviderStateExecutor for StateExecutor {
                 }
             }
             StateExecutor::Http(state_url, redactor) => {
-                let _ = client;
                 let values =
                     state_url
                         .post(provider_state, setup)
@@ -189,10 +191,12 @@ impl ProviderStateExecutor for StateExecutor {
             StateExecutor::Tenant(tenant) => {
                 let result = if setup {
                     tenant
-                        .setup(&provider_state.name, |name| provider_state.params.get(name))
+                        .setup(slot, &provider_state.name, |name| {
+                            provider_state.params.get(name)
+                        })
                         .await
                 } else {
-                    tenant.teardown().await;
+                    tenant.teardown(slot).await;
                     Ok(HashMap::new())
                 };
                 result.map_err(|e| {
@@ -206,7 +210,8 @@ impl ProviderStateExecutor for StateExecutor {
         }
     }
 
-    fn teardown(&self) -> bool {
+    /// Whether teardowns are called at all.
+    pub(crate) fn teardown(&self) -> bool {
         match self {
             StateExecutor::Emulator(_) => true,
             StateExecutor::Http(state_url, _) => state_url.teardown,
@@ -219,14 +224,16 @@ impl ProviderStateExecutor for StateExecutor {
 /// name and, if it failed, why.
 pub(crate) type SetupRecord = (String, Option<String>);
 
-/// A [`StateExecutor`] that records every set-up and why it failed: the
-/// pact library reports a failed set-up only as "One or more of the setup
-/// state change handlers has failed", and the reason (an unknown state
-/// name, the tenant's refusal) belongs on the interaction's line.
+/// A [`StateExecutor`] that records every set-up and why it failed, under
+/// the interaction's slot: the replay reports a failed set-up only as "One
+/// or more of the setup state change handlers has failed" (the pact
+/// library's words), and the reason (an unknown state name, the tenant's
+/// refusal) belongs on that interaction's line, also when interactions run
+/// concurrently.
 #[derive(Debug)]
 pub(crate) struct RecordingStates {
     inner: Arc<StateExecutor>,
-    setups: Mutex<VecDeque<SetupRecord>>,
+    setups: Mutex<BTreeMap<Slot, Vec<SetupRecord>>>,
 }
 
 impl RecordingStates {
@@ -238,26 +245,24 @@ impl RecordingStates {
         }
     }
 
-    /// Every set-up so far, in the order they ran (interactions are
-    /// verified one after the other, each setting up its states in order).
-    pub(crate) fn take_setups(&self) -> VecDeque<SetupRecord> {
+    /// Every set-up so far, by slot, each slot's in the order its states
+    /// were set up.
+    pub(crate) fn take_setups(&self) -> BTreeMap<Slot, Vec<SetupRecord>> {
         std::mem::take(&mut *self.setups.lock().unwrap_or_else(|p| p.into_inner()))
     }
-}
 
-#[async_trait]
-impl ProviderStateExecutor for RecordingStates {
-    async fn call(
-        self: Arc<Self>,
+    /// Sets up (or tears down) `provider_state` for the interaction in
+    /// `slot`, recording a set-up's outcome.
+    pub(crate) async fn call(
+        &self,
+        slot: Slot,
         interaction_id: Option<String>,
         provider_state: &ProviderState,
         setup: bool,
-        client: Option<&reqwest::Client>,
     ) -> anyhow::Result<HashMap<String, Value>> {
         let result = self
             .inner
-            .clone()
-            .call(interaction_id, provider_state, setup, client)
+            .call(slot, interaction_id, provider_state, setup)
             .await;
         if setup {
             let reason =
@@ -271,12 +276,15 @@ impl ProviderStateExecutor for RecordingStates {
             self.setups
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push_back((provider_state.name.clone(), reason));
+                .entry(slot)
+                .or_default()
+                .push((provider_state.name.clone(), reason));
         }
         result
     }
 
-    fn teardown(&self) -> bool {
+    /// Whether teardowns are called at all.
+    pub(crate) fn teardown(&self) -> bool {
         self.inner.teardown()
     }
 }

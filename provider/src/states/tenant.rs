@@ -63,29 +63,49 @@ impl Undo {
     }
 }
 
-/// What the run still has to undo, last in first out.
+/// Which interaction of a run a set-up or teardown is for: its position
+/// in the run, in pact order. Interactions may run concurrently, so the
+/// ledger keeps each entry under the interaction that made it, and a
+/// teardown undoes only its own interaction's entries.
+pub(crate) type Slot = usize;
+
+/// What the run still has to undo: each interaction's entries, last in
+/// first out within the interaction.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    entries: Mutex<Vec<Undo>>,
+    entries: Mutex<Vec<(Slot, Undo)>>,
 }
 
 impl Ledger {
-    fn push(&self, undo: Undo) {
-        self.lock().push(undo);
+    fn push(&self, slot: Slot, undo: Undo) {
+        self.lock().push((slot, undo));
     }
 
-    /// Takes the latest entry off while it is undone: dropping the guard
-    /// before [`InFlight::done`] (a failure, or a signal cancelling the
-    /// call) puts it back.
-    fn take(&self) -> Option<InFlight<'_>> {
-        let entry = self.lock().pop()?;
+    /// Takes `slot`'s latest entry off while it is undone: dropping the
+    /// guard before [`InFlight::done`] (a failure, or a signal cancelling
+    /// the call) puts it back.
+    fn take(&self, slot: Slot) -> Option<InFlight<'_>> {
+        let mut entries = self.lock();
+        let at = entries.iter().rposition(|(s, _)| *s == slot)?;
+        let (slot, entry) = entries.remove(at);
         Some(InFlight {
             ledger: self,
+            slot,
             entry: Some(entry),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Undo>> {
+    /// Takes the latest entry of any interaction off (the final sweep).
+    fn take_any(&self) -> Option<InFlight<'_>> {
+        let (slot, entry) = self.lock().pop()?;
+        Some(InFlight {
+            ledger: self,
+            slot,
+            entry: Some(entry),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Slot, Undo)>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -98,6 +118,7 @@ impl Ledger {
 /// An entry being undone, put back in its ledger unless [`InFlight::done`].
 struct InFlight<'a> {
     ledger: &'a Ledger,
+    slot: Slot,
     entry: Option<Undo>,
 }
 
@@ -115,7 +136,7 @@ impl InFlight<'_> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if let Some(entry) = self.entry.take() {
-            self.ledger.push(entry);
+            self.ledger.push(self.slot, entry);
         }
     }
 }
@@ -236,6 +257,7 @@ impl TenantStates {
     /// before anything is created; the values are the run's own.
     pub(crate) async fn setup<'a>(
         &self,
+        slot: Slot,
         state: &str,
         param: impl Fn(&str) -> Option<&'a Value>,
     ) -> Result<HashMap<String, Value>, TenantError> {
@@ -264,12 +286,15 @@ impl TenantStates {
                 };
                 // Recorded before the call: a create whose answer is lost may
                 // still have happened, and deleting an absent user is harmless.
-                self.ledger.push(Undo::DeleteUser {
-                    id: user.id,
-                    user_name: user.user_name.clone(),
-                });
+                self.ledger.push(
+                    slot,
+                    Undo::DeleteUser {
+                        id: user.id,
+                        user_name: user.user_name.clone(),
+                    },
+                );
                 if let Err(e) = self.tenant.create_user(&user).await {
-                    if let Some(taken) = self.ledger.take() {
+                    if let Some(taken) = self.ledger.take(slot) {
                         if e.is_refusal() {
                             // The tenant answered that it did not create the
                             // user: there is nothing to remove.
@@ -306,10 +331,13 @@ impl TenantStates {
             // Every interaction may change the password on a tenant that
             // breaks the contract (a wrong old password accepted, a too
             // short new one taken): set it back after each.
-            self.ledger.push(Undo::RestorePassword {
-                id,
-                original: current.clone(),
-            });
+            self.ledger.push(
+                slot,
+                Undo::RestorePassword {
+                    id,
+                    original: current.clone(),
+                },
+            );
         }
         // `password` is the user's current one: in existing-user mode the
         // real user's, registered with the redactor when it was read, like
@@ -323,12 +351,12 @@ impl TenantStates {
         .into_params())
     }
 
-    /// Tears down the latest set-up: deletes its user, or restores the
+    /// Tears down `slot`'s latest set-up: deletes its user, or restores the
     /// existing user's password. A failure is kept for the final sweep and
     /// not reported to the verifier, which would otherwise replace the
     /// interaction's verdict with the teardown's error.
-    pub(crate) async fn teardown(&self) {
-        let Some(taken) = self.ledger.take() else {
+    pub(crate) async fn teardown(&self, slot: Slot) {
+        let Some(taken) = self.ledger.take(slot) else {
             return;
         };
         match undo(&self.tenant, taken.entry()).await {
@@ -359,18 +387,28 @@ impl TenantStates {
     }
 }
 
-/// Undoes everything left in `ledger`, within `bound` if given (after a
-/// signal the run must end); gives what could not be undone. An entry is
-/// only off the ledger when the tenant answered that it is undone: one cut
-/// short by the bound is reported as left.
+/// When the clean-up after a signal must end: the run must end, and one
+/// bound covers both the interactions under way and the sweep.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    /// The moment.
+    pub at: tokio::time::Instant,
+    /// The bound after the signal it came from, for the report.
+    pub bound: std::time::Duration,
+}
+
+/// Undoes everything left in `ledger`, by `deadline` if given (after a
+/// signal); gives what could not be undone. An entry is only off the
+/// ledger when the tenant answered that it is undone: one cut short by the
+/// deadline is reported as left.
 pub(crate) async fn sweep(
     tenant: &Tenant,
     ledger: &Ledger,
-    bound: Option<std::time::Duration>,
+    deadline: Option<Deadline>,
 ) -> Vec<(Undo, String)> {
     let mut left = Vec::new();
     let work = async {
-        while let Some(taken) = ledger.take() {
+        while let Some(taken) = ledger.take_any() {
             if let Err(e) = undo(tenant, taken.entry()).await {
                 left.push((taken.done(), e.to_string()));
             } else {
@@ -378,21 +416,59 @@ pub(crate) async fn sweep(
             }
         }
     };
-    let finished = match bound {
-        Some(bound) => tokio::time::timeout(bound, work).await.is_ok(),
+    let finished = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at, work).await.is_ok(),
         None => {
             work.await;
             true
         }
     };
     if !finished {
-        let bound = bound.unwrap_or_default().as_secs();
-        while let Some(taken) = ledger.take() {
+        let bound = deadline.map_or(0, |d| d.bound.as_secs());
+        while let Some(taken) = ledger.take_any() {
             left.push((
                 taken.done(),
-                format!("the tenant did not answer within {bound} s"),
+                format!("the tenant did not answer within {bound} s of the signal"),
             ));
         }
     }
     left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delete(n: u8) -> Undo {
+        Undo::DeleteUser {
+            id: UserId::random(),
+            user_name: format!("user-{n}"),
+        }
+    }
+
+    fn name(undo: &Undo) -> &str {
+        match undo {
+            Undo::DeleteUser { user_name, .. } => user_name,
+            Undo::RestorePassword { .. } => "restore",
+        }
+    }
+
+    /// Interactions set up concurrently: a teardown takes its own
+    /// interaction's entry, not the latest of the run; one that is not done
+    /// goes back under its own slot.
+    #[test]
+    fn a_teardown_takes_its_own_slots_entry_not_the_latest() {
+        let ledger = Ledger::default();
+        ledger.push(0, delete(0));
+        ledger.push(1, delete(1));
+        ledger.push(2, delete(2));
+        let taken = ledger.take(0).unwrap();
+        assert_eq!(name(taken.entry()), "user-0");
+        drop(taken);
+        assert!(ledger.take(7).is_none());
+        assert_eq!(name(&ledger.take(1).unwrap().done()), "user-1");
+        assert_eq!(name(&ledger.take(0).unwrap().done()), "user-0");
+        assert_eq!(name(&ledger.take_any().unwrap().done()), "user-2");
+        assert!(ledger.is_empty());
+    }
 }

@@ -8,12 +8,14 @@
 
 pub(crate) mod admin;
 pub(crate) mod retry;
+pub(crate) mod throttle;
 pub(crate) mod token;
 
 use uipath_identity_client::{ClientError, IdentityClient, Password, UserId};
 use uuid::Uuid;
 
 use admin::{Answer, ListedUser, NewUser, UserPage};
+pub(crate) use throttle::Throttle;
 
 pub(crate) use retry::RetryPolicy;
 pub(crate) use token::{Credentials, TokenSource};
@@ -128,6 +130,8 @@ pub struct Tenant {
     pub tokens: std::sync::Arc<TokenSource>,
     retry: RetryPolicy,
     redactor: Redactor,
+    /// The run-wide pause after a 429, shared by every call.
+    throttle: Throttle,
 }
 
 impl Tenant {
@@ -146,6 +150,7 @@ impl Tenant {
             tokens,
             retry,
             redactor,
+            throttle: Throttle::new(retry.base_delay, retry.max_delay),
         }
     }
 
@@ -182,7 +187,17 @@ impl Tenant {
         Fut: std::future::Future<Output = Result<Answer, ClientError>>,
     {
         self.tokens.refresh_if_needed().await?;
-        let answer = retry::run(&self.retry, || call(self.client())).await;
+        // Every attempt waits out a pause another call's 429 started.
+        let call = &call;
+        let answer = retry::run(&self.retry, || async move {
+            self.throttle.wait().await;
+            let answer = call(self.client()).await;
+            if let Ok(a) = &answer {
+                self.throttle.observe(a.status, a.retry_after);
+            }
+            answer
+        })
+        .await;
         match answer {
             Ok(a) if accept(&a) => Ok(a),
             Ok(a) => Err(TenantError::Refused {

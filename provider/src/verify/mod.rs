@@ -18,13 +18,13 @@ pub(crate) mod target;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uipath_identity_client::client::error_chain;
 use uipath_identity_client::contract::STATE_WRONG_OLD_PASSWORD;
 
-use futures_util::FutureExt;
 use pact_verifier::{FilterInfo, PactSource, VerificationOptions};
 use uipath_identity_client::{BaseUrl, BearerToken, IdentityClient, IdentityPrefix, UserId};
 use url::Url;
@@ -35,7 +35,7 @@ use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::http;
 use crate::redact::Redactor;
 use crate::sources::{self, PactBatch, PactFile, SourceError};
-use crate::states::tenant::{Ledger, TenantStates, UserMode, sweep};
+use crate::states::tenant::{Deadline, Ledger, TenantStates, UserMode, sweep};
 use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
@@ -43,7 +43,8 @@ use report::Report;
 pub use target::{TenantCredentials, TestUser, VerifyTarget};
 
 /// How long the clean-up after a signal waits for the tenant's answers
-/// (each call's retries included) before it reports what is left.
+/// (each call's retries included) before it reports what is left: the
+/// interactions under way finishing, then the sweep, together.
 pub const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
 
 /// How every request of a run reaches the target, the token endpoint and
@@ -109,6 +110,9 @@ pub struct VerifySettings {
     pub progress: progress::ProgressStyle,
     /// Every secret of the run, shared with the log writer.
     pub redactor: Redactor,
+    /// How many interactions run at a time (`--jobs`); `None`: the default
+    /// of the target ([`jobs`]).
+    pub jobs: Option<NonZeroUsize>,
 }
 
 /// What the binary and the tests set differently, apart from the settings.
@@ -119,6 +123,33 @@ pub struct TestHooks {
     pub silence_library_stdout: bool,
     /// Testing the harness only: panic after this many tenant set-ups.
     pub panic_after_setups: Option<usize>,
+}
+
+/// How many interactions with throwaway users run at a time unless
+/// `--jobs` says otherwise: each waits on the tenant (create, read back,
+/// change, delete), so a few at once cut a live run's time by as much, and
+/// eight keep the recorded contract's five in one wave while staying far
+/// below any tenant's rate limit (a 429 pauses the whole run anyway).
+pub const DEFAULT_JOBS: usize = 8;
+
+/// How many interactions of `settings`' target run at a time: throwaway
+/// users `--jobs` (default [`DEFAULT_JOBS`]); a state URL `--jobs` (default
+/// one: its service must keep concurrent states apart); the embedded
+/// emulator one (its state ledger pops users by state name); an existing
+/// user one, and `--jobs` above one is refused (one user has one password).
+pub fn jobs(settings: &VerifySettings) -> Result<usize, VerifyError> {
+    let asked = settings.jobs.map(NonZeroUsize::get);
+    match &settings.target {
+        VerifyTarget::Embedded { .. } => Ok(1),
+        VerifyTarget::StateUrl { .. } => Ok(asked.unwrap_or(1)),
+        VerifyTarget::ExistingUser { .. } => match asked {
+            Some(n) if n > 1 => Err(VerifyError::Flags(format!(
+                "`--jobs {n}` cannot be used with an existing user (`--test-user-id`): its interactions change one user's password and must run one after another. Leave `--jobs` out (or give 1), or verify with throwaway users (`--organization-id` instead of `--test-user-id`)"
+            ))),
+            _ => Ok(1),
+        },
+        VerifyTarget::Throwaway { .. } => Ok(asked.unwrap_or(DEFAULT_JOBS)),
+    }
 }
 
 /// How much longer the pact library waits for an answer than the relay
@@ -668,35 +699,18 @@ fn verification_options(
     }
 }
 
-/// How the replay of the batches ended.
-enum Ending<T> {
-    Done(T),
-    Interrupted,
-    Panicked(String),
-}
-
-/// What the replay of every batch shares.
-struct Replay<'a> {
-    /// Where the requests go (the relay, for a deployment).
-    url: &'a Url,
-    filter: &'a FilterInfo,
-    options: &'a VerificationOptions<InjectCredentials>,
-    executor: &'a Arc<RecordingStates>,
-    /// One client, and its connections, for every verified request of the
-    /// run.
-    client: &'a reqwest::Client,
-}
-
-/// Replays each batch, showing progress, until done, a panic, or
-/// `shutdown`.
+/// Replays every batch with one pool of `run.jobs` workers, showing
+/// progress, until done, a panic, or `shutdown` (then the interactions
+/// under way finish within [`SWEEP_AFTER_SIGNAL`]).
 async fn replay_batches(
     settings: &VerifySettings,
     hooks: TestHooks,
     batches: Vec<PactBatch>,
-    run: Replay<'_>,
+    url: &Url,
+    run: replay::Replay<'_, InjectCredentials>,
     progress: &mut (dyn Write + Send),
     shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Ending<Vec<pact_verifier::verification_result::VerificationExecutionResult>> {
+) -> replay::Ending<Vec<replay::Verified>> {
     let _silenced = if hooks.silence_library_stdout {
         quiet::SilencedStdout::new()
     } else {
@@ -704,7 +718,8 @@ async fn replay_batches(
     };
     let interactions: usize = batches.iter().map(|b| b.interactions).sum();
     let mut shown = progress::Progress::new(settings.progress, interactions, Instant::now());
-    let verification = std::panic::AssertUnwindSafe(async {
+    let stop = run.stop;
+    let verification = async {
         let mut tell = |event: replay::Event<'_>| match event {
             replay::Event::Planned(total) => shown.planned(total),
             replay::Event::Interaction(r) => {
@@ -714,35 +729,16 @@ async fn replay_batches(
                 shown.pact(consumer, provider, Instant::now(), &mut *progress)
             }
         };
-        let mut results = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let provider = target::provider_info(&batch.provider, run.url);
-            let result = replay::verify(
-                &provider,
-                batch.sources,
-                run.filter,
-                run.options,
-                run.executor,
-                run.client,
-                &mut tell,
-            )
-            .await;
-            results.push(result);
-        }
-        results
-    })
-    .catch_unwind();
-    // The signal first: one that came before the verification started
-    // (the handlers are installed early) stops it before it creates
-    // anything.
-    let ending = tokio::select! {
-        biased;
-        () = shutdown => Ending::Interrupted,
-        result = verification => match result {
-            Ok(r) => Ending::Done(r),
-            Err(panic) => Ending::Panicked(crate::logging::panic_message(&*panic)),
-        },
+        let batches = batches
+            .into_iter()
+            .map(|batch| replay::Batch {
+                provider: target::provider_info(&batch.provider, url),
+                sources: batch.sources,
+            })
+            .collect();
+        replay::verify_all(&run, batches, &mut tell).await
     };
+    let ending = replay::until_signal(verification, shutdown, stop, SWEEP_AFTER_SIGNAL).await;
     shown.finish(progress);
     ending
 }
@@ -750,10 +746,11 @@ async fn replay_batches(
 /// Whatever happened, undoes what was done on the tenant, and lists what
 /// is left. A teardown cut short by the signal is back in the ledger and
 /// sent again here: only an answer of the tenant counts as undone. After a
-/// signal the sweep is bounded, so that the run still ends.
+/// signal the sweep ends by the signal's deadline, so that the run still
+/// ends.
 async fn clean_up(
     tenant: Option<&(Arc<Tenant>, Arc<Ledger>)>,
-    interrupted: bool,
+    deadline: Option<Deadline>,
     redactor: &Redactor,
     progress: &mut (dyn Write + Send),
 ) -> Vec<String> {
@@ -761,20 +758,19 @@ async fn clean_up(
     if let Some((tenant, ledger)) = tenant
         && !ledger.is_empty()
     {
-        let bound = interrupted.then_some(SWEEP_AFTER_SIGNAL);
-        match bound {
-            Some(b) => {
+        match deadline {
+            Some(d) => {
                 let _ = writeln!(
                     progress,
-                    "cleaning up the tenant (interrupted: waiting up to {} s for its answers)…",
-                    b.as_secs()
+                    "cleaning up the tenant (interrupted: waiting up to {} s after the signal for its answers)…",
+                    d.bound.as_secs()
                 );
             }
             None => {
                 let _ = writeln!(progress, "cleaning up the tenant…");
             }
         }
-        for (undo, reason) in sweep(tenant, ledger, bound).await {
+        for (undo, reason) in sweep(tenant, ledger, deadline).await {
             leftovers.push(redactor.scrub(&format!("{} ({reason})", undo.describe())));
         }
     }
@@ -794,14 +790,14 @@ async fn clean_up(
 /// The results of a run that ended, or the error of one that was
 /// interrupted or panicked, saying what was left on the tenant.
 fn finished<T>(
-    ending: Ending<T>,
+    ending: replay::Ending<T>,
     had_tenant: bool,
     leftovers: &[String],
     redactor: &Redactor,
 ) -> Result<T, VerifyError> {
     match ending {
-        Ending::Done(results) => Ok(results),
-        Ending::Interrupted => Err(VerifyError::Interrupted(if leftovers.is_empty() {
+        replay::Ending::Done(results) => Ok(results),
+        replay::Ending::Interrupted(_) => Err(VerifyError::Interrupted(if leftovers.is_empty() {
             if had_tenant {
                 "; everything it created on the tenant was removed".into()
             } else {
@@ -813,7 +809,7 @@ fn finished<T>(
                 leftovers.len()
             )
         })),
-        Ending::Panicked(message) => Err(VerifyError::Library(format!(
+        replay::Ending::Panicked(message) => Err(VerifyError::Library(format!(
             "internal error (please report it): {}{}",
             redactor.scrub(&message),
             match (had_tenant, leftovers.len()) {
@@ -829,7 +825,7 @@ fn finished<T>(
 /// reasons of failed set-ups; the first carries what the run left out and
 /// left behind.
 fn build_reports(
-    results: &[pact_verifier::verification_result::VerificationExecutionResult],
+    results: &[replay::Verified],
     target_name: &str,
     relay: Option<&relay::Relay>,
     executor: &RecordingStates,
@@ -837,19 +833,28 @@ fn build_reports(
     redactor: &Redactor,
     progress: &mut (dyn Write + Send),
 ) -> Vec<Report> {
+    // What the relay and the states recorded is matched to each
+    // interaction by its slot, never by order: interactions run
+    // concurrently.
+    let mut setups = executor.take_setups();
     let mut reports = Vec::with_capacity(results.len());
-    for result in results {
-        let mut report = Report::from_result(target_name.to_owned(), result);
+    for verified in results {
+        let mut report = Report::from_result(target_name.to_owned(), &verified.result);
         if let Some(relay) = relay {
-            for warning in relay.explain(&mut report) {
+            for warning in relay.explain(&mut report, &verified.slots) {
                 let _ = writeln!(progress, "warning: {}", redactor.scrub(&warning));
             }
         }
+        let records: Vec<_> = verified
+            .slots
+            .iter()
+            .map(|slot| setups.remove(slot).unwrap_or_default())
+            .collect();
+        report.explain_setup_failures(&records);
         reports.push(report);
     }
-    let mut setups = executor.take_setups();
-    for report in &mut reports {
-        report.explain_setup_failures(&mut setups);
+    if let (Some(relay), Some(first)) = (relay, reports.first_mut()) {
+        relay.unclaimed(first);
     }
     if let Some(first) = reports.first_mut() {
         (first.skipped, first.leftovers) = left;
@@ -870,6 +875,7 @@ pub async fn verify_batches(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(Vec<Report>, Redactor), VerifyError> {
     let filter = filter(settings)?;
+    let jobs = jobs(settings)?;
     let mut batches = batches;
     let redactor = settings.redactor.clone();
     settings.target.register_secrets(&redactor);
@@ -888,23 +894,38 @@ pub async fn verify_batches(
         .as_ref()
         .map_or_else(|| set_up.url.clone(), |r| r.url_for(&set_up.url));
     let options = verification_options(settings, set_up.tokens.clone());
-    let executor = Arc::new(RecordingStates::new(set_up.states));
+    let executor = RecordingStates::new(set_up.states);
     let client =
         replay::provider_client(&options).map_err(|e| VerifyError::Library(e.to_string()))?;
-    let run = Replay {
-        url: &replay_url,
+    let stop = replay::Stop::default();
+    let run = replay::Replay {
         filter: &filter,
         options: &options,
         executor: &executor,
         client: &client,
+        jobs,
+        tag_requests: relay.is_some(),
+        stop: &stop,
     };
-    let ending = replay_batches(settings, hooks, batches, run, progress, shutdown).await;
+    let ending = replay_batches(
+        settings,
+        hooks,
+        batches,
+        &replay_url,
+        run,
+        progress,
+        shutdown,
+    )
+    .await;
     if let Some(handle) = set_up.embedded {
         handle.stop().await;
     }
 
-    let interrupted = matches!(ending, Ending::Interrupted);
-    let leftovers = clean_up(set_up.tenant.as_ref(), interrupted, &redactor, progress).await;
+    let deadline = match &ending {
+        replay::Ending::Interrupted(deadline) => Some(*deadline),
+        _ => None,
+    };
+    let leftovers = clean_up(set_up.tenant.as_ref(), deadline, &redactor, progress).await;
     let results = finished(ending, set_up.tenant.is_some(), &leftovers, &redactor)?;
     let left = (set_up.skipped, leftovers);
     let reports = build_reports(

@@ -27,12 +27,21 @@ use url::Url;
 
 use super::report::{Report, Status};
 use crate::http::{self, BodyError};
+use crate::states::Slot;
+
+/// The header the replay tags each verified request with (its slot: the
+/// interaction's position in the run), which the relay reads and strips
+/// before passing the request on: interactions run concurrently, so what
+/// the relay saw is matched to its interaction by slot, not by order.
+pub(crate) const SLOT_HEADER: &str = "x-orchestrator-pact-slot";
 
 /// Something the relay saw that the report must tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Incident {
     /// No answer was passed on: the interaction could not be checked.
     Failed {
+        /// The slot of the interaction whose request it was, if tagged.
+        slot: Option<Slot>,
         /// `METHOD path` of the request.
         request: String,
         /// Why, and the next step.
@@ -135,20 +144,37 @@ impl Relay {
         url
     }
 
-    /// Puts the relay's reasons into `report`: each interaction that could
-    /// not be checked because of the relay gets the reason in place of the
-    /// pact library's words (in order; those left over become general
-    /// errors). Gives a warning for each redirect passed on, naming its
-    /// target.
-    pub(crate) fn explain(&self, report: &mut Report) -> Vec<String> {
-        let incidents = std::mem::take(&mut *lock(&self.state.incidents));
-        let mut failures = Vec::new();
+    /// Puts the relay's reasons into `report`, whose outcome `i` is the
+    /// interaction in `slots[i]`: each interaction that could not be
+    /// checked because of the relay gets the reason in place of the pact
+    /// library's words. Reasons of untagged requests, or of interactions
+    /// that are not this report's, are left for another report (or, from
+    /// [`Relay::unclaimed`], become general errors). Gives a warning for
+    /// each redirect passed on, naming its target.
+    pub(crate) fn explain(&self, report: &mut Report, slots: &[Slot]) -> Vec<String> {
+        let mut incidents = lock(&self.state.incidents);
         let mut warnings = Vec::new();
-        for incident in incidents {
+        let mut kept = Vec::new();
+        for incident in std::mem::take(&mut *incidents) {
             match incident {
-                Incident::Failed { request, reason } => failures.push(format!(
-                    "the deployment's answer to {request} was not passed on: {reason}"
-                )),
+                Incident::Failed {
+                    slot: Some(slot),
+                    request,
+                    reason,
+                } if slots.contains(&slot) => {
+                    let at = slots.iter().position(|s| *s == slot).expect("contained");
+                    let text = format!(
+                        "the deployment's answer to {request} was not passed on: {reason}"
+                    );
+                    match report.outcomes.get_mut(at) {
+                        Some(outcome)
+                            if matches!(&outcome.status, Status::Error(t) if is_transport_error(t)) =>
+                        {
+                            outcome.status = Status::Error(text);
+                        }
+                        _ => report.general_errors.push(text),
+                    }
+                }
                 Incident::Redirect {
                     request,
                     status,
@@ -156,21 +182,26 @@ impl Relay {
                 } => warnings.push(format!(
                     "the deployment answered {request} with {status}, a redirect to {target}: not followed (no request goes to another origin); the contract judges the redirect itself"
                 )),
+                other => kept.push(other),
             }
         }
-        let mut failures = failures.into_iter();
-        for outcome in &mut report.outcomes {
-            if let Status::Error(text) = &outcome.status
-                && is_transport_error(text)
-            {
-                match failures.next() {
-                    Some(reason) => outcome.status = Status::Error(reason),
-                    None => break,
-                }
-            }
-        }
-        report.general_errors.extend(failures);
+        *incidents = kept;
         warnings
+    }
+
+    /// Puts the reasons no [`Relay::explain`] claimed (requests without a
+    /// slot) into `report` as general errors.
+    pub(crate) fn unclaimed(&self, report: &mut Report) {
+        for incident in std::mem::take(&mut *lock(&self.state.incidents)) {
+            if let Incident::Failed {
+                request, reason, ..
+            } = incident
+            {
+                report.general_errors.push(format!(
+                    "the deployment's answer to {request} was not passed on: {reason}"
+                ));
+            }
+        }
     }
 }
 
@@ -214,11 +245,16 @@ fn cut() -> Response {
 }
 
 async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let slot = parts
+        .headers
+        .remove(SLOT_HEADER)
+        .and_then(|v| v.to_str().ok()?.parse::<Slot>().ok());
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let shown = format!("{} {}", parts.method, parts.uri.path());
     let fail = |reason: String| {
         lock(&relay.incidents).push(Incident::Failed {
+            slot,
             request: shown.clone(),
             reason,
         });
@@ -282,5 +318,67 @@ fn transport_reason(e: &reqwest::Error, timeout: Duration) -> String {
         )
     } else {
         uipath_identity_client::client::error_chain(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::report::InteractionOutcome;
+
+    fn report(descriptions: &[&str]) -> Report {
+        Report {
+            outcomes: descriptions
+                .iter()
+                .map(|d| InteractionOutcome {
+                    consumer: "c".into(),
+                    provider: "p".into(),
+                    description: (*d).into(),
+                    states: Vec::new(),
+                    pending: false,
+                    duration: Duration::ZERO,
+                    status: Status::Error("error sending request".into()),
+                })
+                .collect(),
+            ..Report::default()
+        }
+    }
+
+    /// Reasons arrive in the order the answers failed, not the pacts'
+    /// order: each lands on the interaction of its slot, in its own report.
+    #[tokio::test]
+    async fn reasons_land_on_the_interaction_of_their_slot_whatever_their_order() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let target = Url::parse("http://127.0.0.1:9/").unwrap();
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+        for (slot, reason) in [(Some(3), "three"), (Some(0), "zero"), (None, "untagged")] {
+            lock(&relay.state.incidents).push(Incident::Failed {
+                slot,
+                request: format!("POST /{reason}"),
+                reason: reason.into(),
+            });
+        }
+        let (mut first, mut second) = (report(&["a", "b"]), report(&["c", "d"]));
+        assert!(relay.explain(&mut first, &[0, 1]).is_empty());
+        assert!(relay.explain(&mut second, &[2, 3]).is_empty());
+        relay.unclaimed(&mut first);
+        let status = |r: &Report, i: usize| match &r.outcomes[i].status {
+            Status::Error(text) => text.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(status(&first, 0).ends_with("POST /zero was not passed on: zero"));
+        assert_eq!(status(&first, 1), "error sending request");
+        assert_eq!(status(&second, 0), "error sending request");
+        assert!(status(&second, 1).ends_with("POST /three was not passed on: three"));
+        assert_eq!(first.general_errors.len(), 1, "{:?}", first.general_errors);
+        assert!(first.general_errors[0].contains("untagged"));
+        assert!(second.general_errors.is_empty());
     }
 }

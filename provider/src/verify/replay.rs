@@ -11,13 +11,24 @@
 //! with the request filter, `pact_matching::match_response`) and gives the
 //! same `VerificationExecutionResult`, the library's report lines included,
 //! so every report reads as before.
+//!
+//! Interactions run up to `--jobs` at a time, from one pool over every
+//! pact of the run (a broker's many pacts included). Each has a slot, its
+//! position in the run in pact order: its provider states, its ledger
+//! entries and what the relay saw of its request are kept under that slot,
+//! and results are gathered in slot order, so that every report is the
+//! same for one job and for many.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::RefUnwindSafe;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::relay::SLOT_HEADER;
 use crate::sources::{LoadedPact, PactText};
+use crate::states::tenant::Deadline;
+use crate::states::{RecordingStates, Slot};
+use futures_util::{FutureExt, StreamExt};
 use humantime::format_duration;
 use pact_matching::Mismatch;
 use pact_models::generators::GeneratorTestMode;
@@ -26,9 +37,7 @@ use pact_models::pact::Pact;
 use pact_models::provider_states::ProviderState;
 use pact_models::v4::interaction::V4Interaction;
 use pact_models::v4::synch_http::SynchronousHttp;
-use pact_verifier::callback_executors::{
-    ProviderStateError, ProviderStateExecutor, RequestFilterExecutor,
-};
+use pact_verifier::callback_executors::{ProviderStateError, RequestFilterExecutor};
 use pact_verifier::provider_client::make_provider_request;
 use pact_verifier::verification_result::{
     VerificationExecutionResult, VerificationInteractionResult,
@@ -104,139 +113,321 @@ pub(crate) enum Event<'a> {
     },
 }
 
-/// Verifies every interaction of `sources` against `provider` with the one
-/// `client`, telling `events` as it goes; the result is the one
-/// `verify_provider_async` gives for the same pacts (without printing it).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn verify<F: RequestFilterExecutor, S: ProviderStateExecutor>(
-    provider: &ProviderInfo,
-    sources: Vec<PactSource>,
-    filter: &FilterInfo,
-    options: &VerificationOptions<F>,
-    executor: &Arc<S>,
-    client: &reqwest::Client,
+/// Once stopped (a signal), no further interaction of the run starts;
+/// those under way finish, teardown included, without sending their
+/// request if they have not yet.
+#[derive(Debug, Default)]
+pub(crate) struct Stop(AtomicBool);
+
+impl Stop {
+    /// Stops the run.
+    pub(crate) fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the run was stopped.
+    pub(crate) fn stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How a run of the loop ended.
+#[derive(Debug)]
+pub(crate) enum Ending<T> {
+    /// It finished.
+    Done(T),
+    /// A signal stopped it; the clean-up must end by the deadline.
+    Interrupted(Deadline),
+    /// The harness panicked (the message).
+    Panicked(String),
+}
+
+/// Runs `verification` until it finishes or `shutdown` completes. The
+/// signal is looked at first: one that came before the verification
+/// started (the handlers are installed early) stops it before it creates
+/// anything. After a signal `stop` is set: nothing new starts, and the
+/// interactions under way finish, their teardowns included (a create or a
+/// change still in flight would otherwise land after the sweep), within
+/// `bound`; the sweep then has what is left of it. A panic is caught.
+pub(crate) async fn until_signal<T>(
+    verification: impl Future<Output = T>,
+    shutdown: impl Future<Output = ()>,
+    stop: &Stop,
+    bound: Duration,
+) -> Ending<T> {
+    let verification = std::panic::AssertUnwindSafe(verification).catch_unwind();
+    let mut verification = std::pin::pin!(verification);
+    let first = tokio::select! {
+        biased;
+        () = shutdown => None,
+        result = &mut verification => Some(result),
+    };
+    match first {
+        Some(Ok(done)) => Ending::Done(done),
+        Some(Err(panic)) => Ending::Panicked(crate::logging::panic_message(&*panic)),
+        None => {
+            let deadline = Deadline {
+                at: tokio::time::Instant::now() + bound,
+                bound,
+            };
+            stop.stop();
+            let _ = tokio::time::timeout_at(deadline.at, &mut verification).await;
+            Ending::Interrupted(deadline)
+        }
+    }
+}
+
+/// How one run replays its pacts: what every interaction shares.
+#[derive(Debug)]
+pub(crate) struct Replay<'a, F: RequestFilterExecutor> {
+    /// Which interactions.
+    pub filter: &'a FilterInfo,
+    /// The pact library's options (request filter, time-out, redirects).
+    pub options: &'a VerificationOptions<F>,
+    /// The provider states, recorded per slot.
+    pub executor: &'a RecordingStates,
+    /// The one HTTP client of the verified requests.
+    pub client: &'a reqwest::Client,
+    /// How many interactions run at a time (at least one).
+    pub jobs: usize,
+    /// Whether each verified request carries its slot in
+    /// [`super::relay::SLOT_HEADER`], for the relay to tell whose answer
+    /// it could not pass on.
+    pub tag_requests: bool,
+    /// Set on a signal.
+    pub stop: &'a Stop,
+}
+
+/// One pact batch to verify: a provider and its pact sources.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// The provider, pointed at the target.
+    pub provider: ProviderInfo,
+    /// Its pacts.
+    pub sources: Vec<PactSource>,
+}
+
+/// What the run verified of one batch: the pact library's result, and the
+/// slot of each of its interaction results (in the same order), so that
+/// what the states and the relay recorded per slot lands on the right one.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The result, as `verify_provider_async` gives it.
+    pub result: VerificationExecutionResult,
+    /// `slots[i]` is the slot of `result.interaction_results[i]`.
+    pub slots: Vec<Slot>,
+}
+
+type Chosen = (LoadedPact, Vec<usize>, Duration);
+type Failures = Vec<(String, MismatchResult)>;
+
+/// Loads every pact of every batch, with the interactions `filter` selects;
+/// a pact that does not load is an error of its batch.
+fn load_all(batches: &[Batch], filter: &FilterInfo) -> Vec<(Vec<Chosen>, Failures)> {
+    let mut all = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let mut loaded = Vec::with_capacity(batch.sources.len());
+        let mut errors = Vec::new();
+        for source in &batch.sources {
+            let start = Instant::now();
+            let chosen = load(source).and_then(|pact| {
+                let mut chosen = Vec::new();
+                for index in 0..pact.len() {
+                    if selected(
+                        pact.interaction(index)?.as_ref() as &dyn Interaction,
+                        filter,
+                    ) {
+                        chosen.push(index);
+                    }
+                }
+                Ok((pact, chosen))
+            });
+            match chosen {
+                Ok((pact, chosen)) => {
+                    let loading = Duration::from_millis(start.elapsed().as_millis() as u64);
+                    loaded.push((pact, chosen, loading));
+                }
+                Err(e) => errors.push((
+                    "Failed to load pact".into(),
+                    MismatchResult::Error(format!("{e:#}"), None),
+                )),
+            }
+        }
+        all.push((loaded, errors));
+    }
+    all
+}
+
+type Outcome = (
+    Box<dyn V4Interaction + Send + Sync + RefUnwindSafe>,
+    Result<Option<String>, MismatchResult>,
+    Duration,
+);
+
+/// Verifies every interaction of every batch against its provider, up to
+/// `replay.jobs` at a time from one pool over all batches, telling `events`
+/// as it goes. Results, events and report lines come in pact order
+/// whatever the concurrency: each interaction has its slot (its position
+/// in the run), and they are gathered in slot order. Each batch's result
+/// is the one `verify_provider_async` gives for its pacts (without
+/// printing it).
+pub(crate) async fn verify_all<F: RequestFilterExecutor>(
+    replay: &Replay<'_, F>,
+    batches: Vec<Batch>,
     events: &mut (dyn FnMut(Event<'_>) + Send),
-) -> VerificationExecutionResult {
+) -> Vec<Verified> {
     pact_matching::matchingrules::configure_core_catalogue();
-    let mut run = VerificationExecutionResult::new();
-    let mut errors: Vec<(String, MismatchResult)> = Vec::new();
-    let mut pending_errors: Vec<(String, MismatchResult)> = Vec::new();
     // Every pact is loaded first, so that the number of interactions to
     // verify is known before the first one runs.
-    let mut loaded = Vec::with_capacity(sources.len());
-    for source in sources {
-        let start = Instant::now();
-        let chosen = load(&source).and_then(|pact| {
-            let mut chosen = Vec::new();
-            for index in 0..pact.len() {
-                if selected(
-                    pact.interaction(index)?.as_ref() as &dyn Interaction,
-                    filter,
-                ) {
-                    chosen.push(index);
-                }
-            }
-            Ok((pact, chosen))
-        });
-        match chosen {
-            Ok((pact, chosen)) => {
-                let loading = Duration::from_millis(start.elapsed().as_millis() as u64);
-                loaded.push((pact, chosen, loading));
-            }
-            Err(e) => errors.push((
-                "Failed to load pact".into(),
-                MismatchResult::Error(format!("{e:#}"), None),
-            )),
+    let loaded = load_all(&batches, replay.filter);
+    let mut plan = Vec::new();
+    for (b, (pacts, _)) in loaded.iter().enumerate() {
+        for (p, (_, chosen, _)) in pacts.iter().enumerate() {
+            plan.extend(chosen.iter().map(|&index| (b, p, index)));
         }
     }
-    events(Event::Planned(
-        loaded.iter().map(|(_, chosen, _)| chosen.len()).sum(),
-    ));
-    for (loaded, chosen, loading) in loaded {
-        let pact = &loaded.pact;
-        let (consumer, provider_name) = (pact.consumer().name, pact.provider().name);
-        run.output.push(format!(
-            "\nVerifying a pact between {consumer} and {provider_name}"
-        ));
-        if loaded.is_empty() {
-            run.output
-                .push("WARNING: Pact file has no interactions".into());
-            continue;
-        }
-        for index in chosen {
-            // Built and checked on loading already, so this does not fail.
-            let interaction = match loaded.interaction(index) {
-                Ok(interaction) => interaction,
-                Err(e) => {
-                    errors.push((
+    events(Event::Planned(plan.len()));
+    let (loaded, batches) = (&loaded, &batches);
+    // Unordered, so that a slow interaction (a 2 s Retry-After) does not
+    // hold the other workers back; put back in slot order below.
+    let mut outcomes = futures_util::stream::iter(plan.into_iter().enumerate())
+        .map(|(slot, (b, p, index))| async move {
+            if replay.stop.stopped() {
+                return (slot, None);
+            }
+            let pact = &loaded[b].0[p].0;
+            let outcome = match pact.interaction(index) {
+                Ok(interaction) => {
+                    let provider = &batches[b].provider;
+                    let (result, duration) =
+                        verify_one(replay, provider, interaction.as_ref(), &pact.pact, slot).await;
+                    Ok((interaction, result, duration))
+                }
+                Err(e) => Err(e),
+            };
+            (slot, Some(outcome))
+        })
+        .buffer_unordered(replay.jobs.max(1));
+    // Outcomes that finished before an earlier slot's, until their turn.
+    let mut early = BTreeMap::new();
+    let mut slot = 0;
+    let mut all = Vec::with_capacity(batches.len());
+    for (pacts, load_errors) in loaded {
+        let mut run = VerificationExecutionResult::new();
+        let mut slots = Vec::new();
+        let mut errors: Vec<(String, MismatchResult)> = load_errors
+            .iter()
+            .map(|(d, e)| (d.clone(), clone_mismatch(e)))
+            .collect();
+        let mut pending_errors = Vec::new();
+        for (pact, chosen, loading) in pacts {
+            let (consumer, provider_name) = (pact.pact.consumer().name, pact.pact.provider().name);
+            run.output.push(format!(
+                "\nVerifying a pact between {consumer} and {provider_name}"
+            ));
+            if pact.is_empty() {
+                run.output
+                    .push("WARNING: Pact file has no interactions".into());
+                continue;
+            }
+            for _ in chosen {
+                let this = slot;
+                slot += 1;
+                let outcome = loop {
+                    if let Some(outcome) = early.remove(&this) {
+                        break outcome;
+                    }
+                    match outcomes.next().await {
+                        Some((done, outcome)) => {
+                            early.insert(done, outcome);
+                        }
+                        None => break None,
+                    }
+                };
+                match outcome {
+                    // Not started: the run was stopped, its report unused.
+                    None => {}
+                    Some(Err(e)) => errors.push((
                         "Failed to load pact".into(),
                         MismatchResult::Error(format!("{e:#}"), None),
-                    ));
-                    continue;
+                    )),
+                    Some(Ok(outcome)) => {
+                        let lists = (&mut errors, &mut pending_errors);
+                        let result = record(
+                            &mut run,
+                            lists,
+                            (&consumer, &provider_name),
+                            *loading,
+                            outcome,
+                        );
+                        events(Event::Interaction(&result));
+                        run.interaction_results.push(result);
+                        slots.push(this);
+                    }
                 }
-            };
-            let (result, duration) = verify_one(
-                provider,
-                interaction.as_ref(),
-                pact,
-                options,
-                executor,
-                client,
-            )
-            .await;
-            let states: Vec<String> = interaction
-                .provider_states()
-                .iter()
-                .map(|s| s.name.clone())
-                .collect();
-            let mut description =
-                format!("Verifying a pact between {consumer} and {provider_name}");
-            for (n, state) in states.iter().enumerate() {
-                description.push_str(if n == 0 { " Given " } else { " And " });
-                description.push_str(state);
             }
-            description.push_str(" - ");
-            description.push_str(&interaction.description());
-            report_lines(
-                &mut run.output,
-                interaction.as_ref(),
-                &states,
-                &result,
-                loading,
-                duration,
-            );
-            let pending = interaction.pending();
-            if let Err(error) = &result {
-                let list = if pending {
-                    &mut pending_errors
-                } else {
-                    &mut errors
-                };
-                list.push((description.clone(), clone_mismatch(error)));
-            }
-            let outcome = VerificationInteractionResult {
-                interaction_id: interaction.id(),
-                interaction_key: interaction.key(),
-                consumer: consumer.clone(),
-                provider: provider_name.clone(),
-                description,
-                interaction_description: interaction.description(),
-                provider_states: states,
-                result: result.map(|_| ()),
-                pending,
-                duration,
-            };
-            events(Event::Interaction(&outcome));
-            run.interaction_results.push(outcome);
+            events(Event::Pact {
+                consumer: &consumer,
+                provider: &provider_name,
+            });
+            run.output.push(String::new());
         }
-        events(Event::Pact {
-            consumer: &consumer,
-            provider: &provider_name,
-        });
-        run.output.push(String::new());
+        finish(
+            &mut run,
+            errors,
+            pending_errors,
+            replay.options.coloured_output,
+        );
+        all.push(Verified { result: run, slots });
     }
-    finish(&mut run, errors, pending_errors, options.coloured_output);
-    run
+    all
+}
+
+/// One verified interaction's report lines, error-list entry and result.
+fn record(
+    run: &mut VerificationExecutionResult,
+    (errors, pending_errors): (&mut Failures, &mut Failures),
+    (consumer, provider_name): (&str, &str),
+    loading: Duration,
+    (interaction, result, duration): Outcome,
+) -> VerificationInteractionResult {
+    let states: Vec<String> = interaction
+        .provider_states()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let mut description = format!("Verifying a pact between {consumer} and {provider_name}");
+    for (n, state) in states.iter().enumerate() {
+        description.push_str(if n == 0 { " Given " } else { " And " });
+        description.push_str(state);
+    }
+    description.push_str(" - ");
+    description.push_str(&interaction.description());
+    report_lines(
+        &mut run.output,
+        interaction.as_ref(),
+        &states,
+        &result,
+        loading,
+        duration,
+    );
+    let pending = interaction.pending();
+    if let Err(error) = &result {
+        let list = if pending { pending_errors } else { errors };
+        list.push((description.clone(), clone_mismatch(error)));
+    }
+    VerificationInteractionResult {
+        interaction_id: interaction.id(),
+        interaction_key: interaction.key(),
+        consumer: consumer.to_owned(),
+        provider: provider_name.to_owned(),
+        description,
+        interaction_description: interaction.description(),
+        provider_states: states,
+        result: result.map(|_| ()),
+        pending,
+        duration,
+    }
 }
 
 fn clone_mismatch(error: &MismatchResult) -> MismatchResult {
@@ -306,18 +497,19 @@ fn finish(
         .collect();
 }
 
-/// One interaction: states set up, request, match, states torn down.
-async fn verify_one<F: RequestFilterExecutor, S: ProviderStateExecutor>(
+/// One interaction in `slot`: states set up, request, match, states torn
+/// down. After a stop, an interaction whose states are set up sends no
+/// request, but is torn down.
+async fn verify_one<F: RequestFilterExecutor>(
+    replay: &Replay<'_, F>,
     provider: &ProviderInfo,
     interaction: &(dyn V4Interaction + Send + Sync + RefUnwindSafe),
     pact: &BoxedPact,
-    options: &VerificationOptions<F>,
-    executor: &Arc<S>,
-    client: &reqwest::Client,
+    slot: Slot,
 ) -> (Result<Option<String>, MismatchResult>, Duration) {
     let start = Instant::now();
     let result = async {
-        let values = states(interaction, executor, client, true).await?;
+        let values = states(interaction, replay.executor, slot, true).await?;
         let mut context: HashMap<String, Value> = HashMap::new();
         for state in interaction.provider_states() {
             context.extend(state.params);
@@ -328,14 +520,18 @@ async fn verify_one<F: RequestFilterExecutor, S: ProviderStateExecutor>(
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
         let result = match interaction.as_v4_http() {
-            Some(http) => exchange(provider, &http, pact, options, client, &context).await,
+            _ if replay.stop.stopped() => Err(MismatchResult::Error(
+                "interrupted before the request was sent".into(),
+                interaction.id(),
+            )),
+            Some(http) => exchange(replay, provider, &http, pact, &context, slot).await,
             None => Err(MismatchResult::Error(
                 "No interaction was verified".into(),
                 interaction.id(),
             )),
         };
-        if executor.teardown() {
-            states(interaction, executor, client, false).await?;
+        if replay.executor.teardown() {
+            states(interaction, replay.executor, slot, false).await?;
         }
         result
     }
@@ -349,20 +545,26 @@ async fn verify_one<F: RequestFilterExecutor, S: ProviderStateExecutor>(
 /// Sends the interaction's request (with generated values) and matches the
 /// response, as `pact_verifier` does.
 async fn exchange<F: RequestFilterExecutor>(
+    replay: &Replay<'_, F>,
     provider: &ProviderInfo,
     interaction: &SynchronousHttp,
     pact: &BoxedPact,
-    options: &VerificationOptions<F>,
-    client: &reqwest::Client,
     context: &HashMap<&str, Value>,
+    slot: Slot,
 ) -> Result<Option<String>, MismatchResult> {
     let id = interaction.id.clone();
-    let request = pact_matching::generate_request(
+    let mut request = pact_matching::generate_request(
         &interaction.request,
         &GeneratorTestMode::Provider,
         context,
     )
     .await;
+    if replay.tag_requests {
+        request
+            .headers
+            .get_or_insert_with(HashMap::new)
+            .insert(SLOT_HEADER.to_owned(), vec![slot.to_string()]);
+    }
     let transport = provider
         .transports
         .iter()
@@ -375,9 +577,10 @@ async fn exchange<F: RequestFilterExecutor>(
             t.scheme.get_or_insert_with(|| "http".into());
             t
         });
-    let actual = make_provider_request(provider, &request, options, client, transport)
-        .await
-        .map_err(|e| MismatchResult::Error(e.to_string(), id.clone()))?;
+    let actual =
+        make_provider_request(provider, &request, replay.options, replay.client, transport)
+            .await
+            .map_err(|e| MismatchResult::Error(e.to_string(), id.clone()))?;
     let mismatches = pact_matching::match_response(
         interaction.response.clone(),
         actual.clone(),
@@ -386,6 +589,7 @@ async fn exchange<F: RequestFilterExecutor>(
     )
     .await
     .map_err(|e| MismatchResult::Error(e.to_string(), id.clone()))?;
+    let mismatches = body_mismatches_in_order(mismatches);
     if mismatches.is_empty() {
         Ok(id)
     } else {
@@ -401,12 +605,42 @@ async fn exchange<F: RequestFilterExecutor>(
     }
 }
 
+/// `mismatches` with the body mismatches among themselves in the order of
+/// their paths (then descriptions), each other mismatch where it was: the
+/// pact library gives a JSON body's mismatches in hash-map order, which
+/// differs from run to run, and a report must not.
+fn body_mismatches_in_order(mut mismatches: Vec<Mismatch>) -> Vec<Mismatch> {
+    let at: Vec<usize> = (0..mismatches.len())
+        .filter(|&i| matches!(mismatches[i], Mismatch::BodyMismatch { .. }))
+        .collect();
+    let mut body: Vec<Mismatch> = at.iter().map(|&i| mismatches[i].clone()).collect();
+    body.sort_by(|a, b| match (a, b) {
+        (
+            Mismatch::BodyMismatch {
+                path: p,
+                mismatch: m,
+                ..
+            },
+            Mismatch::BodyMismatch {
+                path: q,
+                mismatch: n,
+                ..
+            },
+        ) => (p, m).cmp(&(q, n)),
+        _ => std::cmp::Ordering::Equal,
+    });
+    for (i, m) in at.into_iter().zip(body) {
+        mismatches[i] = m;
+    }
+    mismatches
+}
+
 /// Sets up (or tears down) every provider state of `interaction`, in order;
 /// the values they give, merged.
-async fn states<S: ProviderStateExecutor>(
+async fn states(
     interaction: &(dyn V4Interaction + Send + Sync + RefUnwindSafe),
-    executor: &Arc<S>,
-    client: &reqwest::Client,
+    executor: &RecordingStates,
+    slot: Slot,
     setup: bool,
 ) -> Result<HashMap<String, Value>, MismatchResult> {
     let mut list = interaction.provider_states();
@@ -416,11 +650,7 @@ async fn states<S: ProviderStateExecutor>(
     let mut values = HashMap::new();
     let mut failed = false;
     for state in &list {
-        match executor
-            .clone()
-            .call(interaction.id(), state, setup, Some(client))
-            .await
-        {
+        match executor.call(slot, interaction.id(), state, setup).await {
             Ok(v) => values.extend(v),
             Err(e) => {
                 tracing::error!(

@@ -2,7 +2,6 @@
 //! (through `quick-junit`), JSON, Markdown. Every text passes through the
 //! run's [`Redactor`], before any escaping.
 
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -135,26 +134,26 @@ impl Report {
         }
     }
 
-    /// Puts the reason of each failed provider-state set-up (recorded in
-    /// order by [`crate::states::RecordingStates`]) on the interactions the
-    /// pact library reports only as "One or more of the setup state change
-    /// handlers has failed". Consumes the records of this report's
-    /// interactions, so that the next report (a batch from a broker) gets
-    /// its own.
-    pub fn explain_setup_failures(&mut self, setups: &mut VecDeque<SetupRecord>) {
-        for o in &mut self.outcomes {
+    /// Puts the reason of each failed provider-state set-up (recorded per
+    /// interaction by [`crate::states::RecordingStates`]) on the
+    /// interactions the pact library reports only as "One or more of the
+    /// setup state change handlers has failed". `setups[i]` holds the
+    /// set-ups of outcome `i`, in the order its states were set up.
+    pub fn explain_setup_failures(&mut self, setups: &[Vec<SetupRecord>]) {
+        for (o, records) in self.outcomes.iter_mut().zip(setups) {
             // An interaction without states sets up the empty one.
             let names = if o.states.is_empty() {
                 vec![String::new()]
             } else {
                 o.states.clone()
             };
+            let mut records = records.iter().peekable();
             let mut reasons = Vec::new();
             for name in &names {
-                if setups.front().is_some_and(|(n, _)| n == name)
-                    && let Some((_, Some(reason))) = setups.pop_front()
+                if records.peek().is_some_and(|(n, _)| n == name)
+                    && let Some((_, Some(reason))) = records.next()
                 {
-                    reasons.push(reason);
+                    reasons.push(reason.clone());
                 }
             }
             if let Status::Error(message) = &mut o.status

@@ -14,6 +14,7 @@ mod fuzz;
 mod gate;
 mod hostile;
 mod install;
+mod jobs;
 mod layers;
 mod logs;
 mod other_consumers;

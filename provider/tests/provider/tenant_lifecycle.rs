@@ -413,8 +413,10 @@ async fn sigterm_during_a_teardown(delay: Duration) -> (Run, Vec<String>, Vec<St
     .await;
     let before = user_names(&double.emulator);
     let mut command = orchestrator_pact_command();
+    // One interaction at a time: the scenario is the one teardown in
+    // flight (jobs.rs signals a concurrent run).
     command
-        .args(live_args(&double.url, &[]))
+        .args(live_args(&double.url, &["--jobs", "1"]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
