@@ -10,28 +10,28 @@
 //!   (a verify target cannot be an invalid combination of flags).
 //!
 //! Commands
-//! - [`verify`]: pact sources → typed target → provider states → replay →
-//!   teardown → reports → verdict; also [`verify::cleanup`].
+//! - `verify`: pact sources → typed target → provider states → replay →
+//!   teardown → reports → verdict; also `verify::cleanup`.
 //! - [`broker`]: a Pact Broker: `publish`, `verify --broker-url` (through
-//!   [`verify`]), `can-i-deploy`, `record-deployment`.
-//! - [`spec`]: checks pacts against the API's OpenAPI document
+//!   `verify`), `can-i-deploy`, `record-deployment`.
+//! - `spec`: checks pacts against the API's OpenAPI document
 //!   (`check-spec`).
 //! - `serve`: the emulator on a socket until a signal.
 //!
 //! Target set-up and inputs
-//! - [`states`]: provider-state executors (embedded emulator, state URL,
+//! - `states`: provider-state executors (embedded emulator, state URL,
 //!   a real tenant with throwaway users or an existing user).
-//! - [`tenant`]: a real tenant's Identity API around the contract: tokens,
+//! - `tenant`: a real tenant's Identity API around the contract: tokens,
 //!   users, retries.
 //! - [`emulator`]: the Identity emulator behind `serve` and `verify`.
-//! - [`sources`]: the pact files: `--pacts`, `pacts/`, or the built-in
+//! - `sources`: the pact files: `--pacts`, `pacts/`, or the built-in
 //!   contract.
 //!
 //! Shared leaves
 //! - [`redact`]: the run's secrets, scrubbed from text in every form.
-//! - [`http`]: the one HTTP client builder (time-outs, TLS, redirects, body
+//! - `http`: the one HTTP client builder (time-outs, TLS, redirects, body
 //!   caps).
-//! - [`retry`]: the one retry loop, and which statuses tenant, broker and
+//! - `retry`: the one retry loop, and which statuses tenant, broker and
 //!   state-URL calls retry, with the reasons.
 //! - [`logging`]: logs and panics scrubbed of secrets.
 //! - `signal`: the production shutdown signal.
@@ -46,7 +46,7 @@ pub mod cli;
 pub mod broker;
 mod serve;
 mod spec;
-pub mod verify;
+mod verify;
 
 pub mod emulator;
 mod sources;
@@ -68,6 +68,7 @@ use anyhow::Context;
 use cli::Command;
 pub use exit::{EXIT_BROKEN, EXIT_OK, EXIT_UNCHECKED};
 use redact::Redactor;
+pub use verify::report;
 
 /// Runs `command` on a new multi-threaded runtime and returns the process
 /// exit code, as [`run`] does. A plain function, so that the whole async

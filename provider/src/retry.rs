@@ -198,7 +198,7 @@ impl RetryPolicy {
         exponential_backoff(self.base_delay, self.max_delay, attempt)
     }
 
-    /// Runs `attempt` until it is [`Attempt::Done`], the retries are spent,
+    /// Runs `attempt` until it is `Attempt::Done`, the retries are spent,
     /// or the next wait would end past the budget; gives the last result.
     /// Before each retry, `tell` hears why and how long the wait is.
     pub async fn run<T, F, Fut>(&self, mut attempt: F, mut tell: impl FnMut(&Retrying<'_>)) -> T

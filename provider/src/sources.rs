@@ -24,7 +24,7 @@ mod built_in {
 
 /// A pact file that parsed and names its consumer and provider.
 #[derive(Clone, Debug)]
-pub struct PactFile {
+pub(crate) struct PactFile {
     /// Where it is; for a built-in pact, `built-in:` and its file name.
     pub path: PathBuf,
     /// The consumer's name.
@@ -43,7 +43,7 @@ impl PactFile {
     /// The first 12 hex digits of the SHA-256 of its bytes: what
     /// `sha256sum` prints for the file `orchestrator-pact pacts --out`
     /// writes.
-    pub fn short_hash(&self) -> String {
+    pub(crate) fn short_hash(&self) -> String {
         let digest = ring::digest::digest(&ring::digest::SHA256, self.content.as_bytes());
         digest.as_ref()[..6]
             .iter()
@@ -52,7 +52,7 @@ impl PactFile {
     }
 
     /// One line naming the pact: consumer, provider, interactions, hash.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} -> {}, {} interactions, sha256 {}",
             self.consumer,
@@ -67,7 +67,7 @@ impl PactFile {
 /// pact files together, or one pact fetched from a broker (so that each
 /// broker pact's results, pending flag and publication link stay together).
 #[derive(Clone, Debug)]
-pub struct PactBatch {
+pub(crate) struct PactBatch {
     /// The provider's name, as the pacts give it.
     pub provider: String,
     /// The pacts themselves.
@@ -80,7 +80,7 @@ pub struct PactBatch {
 
 impl PactBatch {
     /// The local pact files, verified together.
-    pub fn files(pacts: &[PactFile]) -> Self {
+    pub(crate) fn files(pacts: &[PactFile]) -> Self {
         Self {
             provider: pacts
                 .first()

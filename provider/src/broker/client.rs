@@ -3,7 +3,7 @@
 //! kept), the credentials, the HAL index, and the retry policy every call
 //! follows: 5xx, 408, 429 and dropped connections are retried with
 //! exponential back-off, honouring `Retry-After`, through the one retry
-//! loop ([`crate::retry`], whose docs say why these statuses).
+//! loop (`crate::retry`, whose docs say why these statuses).
 //!
 //! # Why not pact_verifier's broker types
 //!
@@ -14,11 +14,11 @@
 //! its own:
 //! - `HALClient` reads every answer whole (no cap), follows redirects to
 //!   other origins by default (a posted body goes along), and retries by
-//!   its own rules; this client uses [`crate::http`] and [`crate::retry`]
+//!   its own rules; this client uses `crate::http` and `crate::retry`
 //!   and resolves every link on the broker's origin.
 //! - Its `Link` names a link by its relation, not by the link's own `name`
 //!   (which `pb:record-deployment` uses for environments), and fills a
-//!   template with `urlencoding`, where [`super::hal::expand`] encodes all
+//!   template with `urlencoding`, where `super::hal::expand` encodes all
 //!   but RFC 3986's unreserved characters.
 //! - `PactsForVerificationRequest` holds `ConsumerVersionSelector`s: the
 //!   selectors given with `--consumer-version-selectors` would pass through
@@ -569,7 +569,7 @@ fn tell_retry(what: &str, wait: Duration, next_attempt: u32, attempts: u32) {
 }
 
 /// Whether an answer with this status is worth another try:
-/// [`crate::retry::broker_retryable`] (every 5xx, 408, 429).
+/// `crate::retry::broker_retryable` (every 5xx, 408, 429).
 pub fn retryable(status: StatusCode) -> bool {
     crate::retry::broker_retryable(status.as_u16())
 }

@@ -9,18 +9,18 @@
 //! logs a failed publication.
 //!
 //! # Layout
-//! - [`client`]: [`BrokerClient`](client::BrokerClient): base URL, auth,
+//! - [`client`]: [`BrokerClient`]: base URL, auth,
 //!   the HAL index, retries with back-off, typed errors.
-//! - [`hal`]: links, lists of named links, URI templates.
+//! - `hal`: links, lists of named links, URI templates.
 //! - [`publish`]: the `publish` command, `POST /contracts/publish`.
 //! - [`verification`]: what `verify --broker-url` adds: pacts for
 //!   verification, pending and WIP pacts, publishing results.
 //! - [`matrix`]: the `can-i-deploy` command.
 //! - [`deployments`]: the `record-deployment` command.
-//! - [`ci_env`]: commit, branch and build URL from the CI system or git.
-//! - [`notices`]: the broker's explanations, printed as they come.
-//! - [`commands`]: each command's run from its settings to an exit code
-//!   (the flags are parsed in [`crate::cli::broker`]).
+//! - `ci_env`: commit, branch and build URL from the CI system or git.
+//! - `notices`: the broker's explanations, printed as they come.
+//! - `commands`: each command's run from its settings to an exit code
+//!   (the flags are parsed in `crate::cli::broker`).
 
 pub(crate) mod ci_env;
 pub mod client;

@@ -2,7 +2,7 @@
 //! means carry its name and environment variable.
 //!
 //! The top layer: clap's types live here only, and each command gets plain
-//! typed settings built from them ([`broker`]: the broker commands' flags).
+//! typed settings built from them (`broker`: the broker commands' flags).
 
 pub(crate) mod broker;
 
@@ -493,7 +493,7 @@ pub struct VerifyArgs {
     /// built into the binary (`orchestrator-pact pacts` shows it).
     #[arg(long = "pacts", value_name = "PATH", conflicts_with = "broker_url")]
     pub pacts: Vec<PathBuf>,
-    /// Pacts from a Pact Broker instead (`--broker-url`): [`broker`].
+    /// Pacts from a Pact Broker instead (`--broker-url`): `broker`.
     #[command(flatten)]
     pub broker: broker::VerifyBrokerArgs,
     /// The deployment and its credentials.

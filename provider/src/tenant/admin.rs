@@ -68,7 +68,7 @@ pub(crate) async fn read(
 
 /// A user to create: the fields of `CreateUserCommand` a verifier sets.
 #[derive(Clone, Debug)]
-pub struct NewUser {
+pub(crate) struct NewUser {
     /// The id to give it (the API answers without one, so the caller
     /// chooses it).
     pub id: UserId,
@@ -83,7 +83,7 @@ pub struct NewUser {
 /// One user of a listing.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListedUser {
+pub(crate) struct ListedUser {
     /// Its id.
     pub id: Uuid,
     /// Its user name.

@@ -122,7 +122,7 @@ pub(crate) fn network_hint(reason: &str) -> &'static str {
 /// One tenant: its Identity API, the organization users are created in,
 /// the token source, and the retry policy.
 #[derive(Debug)]
-pub struct Tenant {
+pub(crate) struct Tenant {
     api: IdentityClient,
     /// The organization (partition) throwaway users are created in.
     pub organization: Option<Uuid>,
@@ -137,7 +137,7 @@ pub struct Tenant {
 impl Tenant {
     /// A tenant reached through `api` (whose token is ignored: each call uses
     /// the token source's current token).
-    pub fn new(
+    pub(crate) fn new(
         api: IdentityClient,
         organization: Option<Uuid>,
         tokens: std::sync::Arc<TokenSource>,
@@ -222,7 +222,7 @@ impl Tenant {
     }
 
     /// The organization, or an error saying how to give it.
-    pub fn require_organization(&self) -> Result<Uuid, TenantError> {
+    pub(crate) fn require_organization(&self) -> Result<Uuid, TenantError> {
         self.organization.ok_or_else(|| TenantError::Unusable {
             what: "creating a throwaway user".into(),
             problem: "the organization id is needed: pass `--organization-id` or set UIPATH_ORGANIZATION_ID".into(),
@@ -230,7 +230,7 @@ impl Tenant {
     }
 
     /// Creates a user; its id is the caller's.
-    pub async fn create_user(&self, user: &NewUser) -> Result<(), TenantError> {
+    pub(crate) async fn create_user(&self, user: &NewUser) -> Result<(), TenantError> {
         let answer = self
             .call(
                 "creating a throwaway user",
@@ -284,7 +284,7 @@ impl Tenant {
     }
 
     /// Deletes a user; 404 counts as already deleted.
-    pub async fn delete_user(&self, id: &UserId) -> Result<(), TenantError> {
+    pub(crate) async fn delete_user(&self, id: &UserId) -> Result<(), TenantError> {
         self.call_accepting(
             &format!("deleting the user {id}"),
             "PM.User or PM.User.Write",
@@ -302,7 +302,7 @@ impl Tenant {
     /// without its current one: how an existing user's password is put
     /// back. Nothing in it can be a wrong guess, so it never counts toward
     /// lockout; a refusal (the policy, say) is an error.
-    pub async fn set_password(&self, id: &UserId, to: &Password) -> Result<(), TenantError> {
+    pub(crate) async fn set_password(&self, id: &UserId, to: &Password) -> Result<(), TenantError> {
         let what = format!("setting the password of the user {id} back");
         let answer = self
             .call(&what, "PM.User or PM.User.Write", |c| {
@@ -330,7 +330,7 @@ impl Tenant {
     /// listing stops on an empty page, on a page of users already seen (a
     /// tenant that ignores `skip`), or after [`MAX_LIST_PAGES`] pages, and
     /// says which. `progress` is told after each page.
-    pub async fn users_with_prefix(
+    pub(crate) async fn users_with_prefix(
         &self,
         prefix: &str,
         progress: &mut (dyn FnMut(&ListProgress) + Send),
@@ -413,7 +413,7 @@ pub(crate) const MAX_LIST_PAGES: usize = 200;
 
 /// How far a listing has got, after each page.
 #[derive(Clone, Copy, Debug)]
-pub struct ListProgress {
+pub(crate) struct ListProgress {
     /// Pages read.
     pub pages: usize,
     /// Distinct users listed.
@@ -426,7 +426,7 @@ pub struct ListProgress {
 
 /// The users a listing found, and why it stopped early, if it did.
 #[derive(Debug)]
-pub struct Listing {
+pub(crate) struct Listing {
     /// The matching users.
     pub users: Vec<ListedUser>,
     /// Why the listing did not read every page, if it did not.

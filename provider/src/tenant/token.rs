@@ -135,7 +135,7 @@ pub(crate) fn clamp_lifetime(seconds: u64) -> Duration {
 
 /// Gives the current token, renewing client-credentials tokens in time.
 #[derive(Debug)]
-pub struct TokenSource {
+pub(crate) struct TokenSource {
     credentials: Credentials,
     http: reqwest::Client,
     retry: RetryPolicy,
@@ -146,7 +146,7 @@ pub struct TokenSource {
 
 impl TokenSource {
     /// A source for `credentials`; a static token is current at once.
-    pub fn new(
+    pub(crate) fn new(
         credentials: Credentials,
         http: reqwest::Client,
         retry: RetryPolicy,
@@ -174,13 +174,13 @@ impl TokenSource {
     }
 
     /// The same source reading token answers of at most `max_body` bytes.
-    pub fn with_max_body(mut self, max_body: usize) -> Self {
+    pub(crate) fn with_max_body(mut self, max_body: usize) -> Self {
         self.max_body = max_body;
         self
     }
 
     /// The token to send now, if there is one.
-    pub fn current(&self) -> Option<BearerToken> {
+    pub(crate) fn current(&self) -> Option<BearerToken> {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -201,7 +201,7 @@ impl TokenSource {
 
     /// Gets a token by client credentials if there is none, or the current
     /// one is close to expiring; nothing for a static token.
-    pub async fn refresh_if_needed(&self) -> Result<(), TenantError> {
+    pub(crate) async fn refresh_if_needed(&self) -> Result<(), TenantError> {
         let Credentials::Client {
             id,
             secret,

@@ -40,12 +40,12 @@ use crate::states::{RecordingStates, StateExecutor};
 use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
 use auth::InjectCredentials;
 use report::Report;
-pub use target::{TenantCredentials, TestUser, VerifyTarget};
+pub(crate) use target::{TenantCredentials, TestUser, VerifyTarget};
 
 /// How long the clean-up after a signal waits for the tenant's answers
 /// (each call's retries included) before it reports what is left: the
 /// interactions under way finishing, then the sweep, together.
-pub const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
+pub(crate) const SWEEP_AFTER_SIGNAL: Duration = Duration::from_secs(30);
 
 /// How every request of a run reaches the target, the token endpoint and
 /// the state URL.
@@ -130,14 +130,14 @@ pub struct TestHooks {
 /// change, delete), so a few at once cut a live run's time by as much, and
 /// eight keep the recorded contract's five in one wave while staying far
 /// below any tenant's rate limit (a 429 pauses the whole run anyway).
-pub const DEFAULT_JOBS: usize = 8;
+pub(crate) const DEFAULT_JOBS: usize = 8;
 
 /// How many interactions of `settings`' target run at a time: throwaway
 /// users `--jobs` (default [`DEFAULT_JOBS`]); a state URL `--jobs` (default
 /// one: its service must keep concurrent states apart); the embedded
 /// emulator one (its state ledger pops users by state name); an existing
 /// user one, and `--jobs` above one is refused (one user has one password).
-pub fn jobs(settings: &VerifySettings) -> Result<usize, VerifyError> {
+pub(crate) fn jobs(settings: &VerifySettings) -> Result<usize, VerifyError> {
     let asked = settings.jobs.map(NonZeroUsize::get);
     match &settings.target {
         VerifyTarget::Embedded { .. } => Ok(1),
@@ -158,7 +158,7 @@ const RELAY_MARGIN: Duration = Duration::from_secs(5);
 
 /// The policy generated passwords meet unless told otherwise: at least 16
 /// characters with every class, which satisfies every policy UiPath ships.
-pub fn strong_policy() -> PasswordPolicy {
+pub(crate) fn strong_policy() -> PasswordPolicy {
     PasswordPolicy {
         min_length: 16,
         require_digit: true,
@@ -301,7 +301,7 @@ fn token_source(
 
 /// The tenant at `url` with `credentials`, its token fetched (so that
 /// refused credentials fail here, exit 2).
-pub async fn connect_tenant(
+pub(crate) async fn connect_tenant(
     connection: &Connection,
     url: &Url,
     credentials: &TenantCredentials,
@@ -402,7 +402,7 @@ fn without_wrong_password(
 /// `shutdown` completes first (Ctrl-C, SIGTERM), the run stops; either way,
 /// and after a panic too, everything it created on a tenant is removed
 /// before this returns.
-pub async fn run(
+pub(crate) async fn run(
     settings: &VerifySettings,
     hooks: TestHooks,
     out: &mut (dyn Write + Send),
@@ -867,7 +867,7 @@ fn build_reports(
 /// with the run's redactor (`settings.redactor`, which by then knows every
 /// secret of the run). Prints only progress. Stops when `shutdown`
 /// completes; cleans the tenant up in every case.
-pub async fn verify_batches(
+pub(crate) async fn verify_batches(
     settings: &VerifySettings,
     hooks: TestHooks,
     batches: Vec<PactBatch>,
@@ -971,7 +971,7 @@ fn nothing_matched(settings: &VerifySettings, reports: &[Report]) -> Option<Veri
 
 /// Prints a report on the console: the pact library's own lines with
 /// `--verbose`, then one line per interaction and the summary.
-pub fn print_console(
+pub(crate) fn print_console(
     settings: &VerifySettings,
     report: &Report,
     redactor: &Redactor,
@@ -986,7 +986,7 @@ pub fn print_console(
 }
 
 /// Writes the JUnit, JSON and Markdown reports `settings` asks for.
-pub fn write_reports(
+pub(crate) fn write_reports(
     settings: &VerifySettings,
     report: &Report,
     redactor: &Redactor,

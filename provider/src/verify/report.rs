@@ -135,7 +135,7 @@ impl Report {
     }
 
     /// Puts the reason of each failed provider-state set-up (recorded per
-    /// interaction by [`crate::states::RecordingStates`]) on the
+    /// interaction by `crate::states::RecordingStates`) on the
     /// interactions the pact library reports only as "One or more of the
     /// setup state change handlers has failed". `setups[i]` holds the
     /// set-ups of outcome `i`, in the order its states were set up.

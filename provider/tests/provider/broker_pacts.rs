@@ -23,7 +23,7 @@ use orchestrator_pact::broker::matrix::{self, CanIDeploySettings, DeployTarget};
 use orchestrator_pact::broker::publish::{self, PublishError, PublishSettings};
 use orchestrator_pact::broker::verification::{self, BrokerPact, BrokerVerifySettings};
 use orchestrator_pact::redact::Redactor;
-use orchestrator_pact::verify::report::{InteractionOutcome, Report, Status};
+use orchestrator_pact::report::{InteractionOutcome, Report, Status};
 use pact_consumer::builders::InteractionBuilder;
 use pact_consumer::mock_server::StartMockServerAsync;
 use pact_consumer::prelude::*;
