@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::answers;
 
 /// Longest string field the emulator accepts; a longer one is bad input.
-pub const MAX_STRING_CHARS: usize = 512;
+pub(crate) const MAX_STRING_CHARS: usize = 512;
 
 /// The bound command. `None` is a field that was missing or `null`.
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub struct ChangePasswordCommand {
 }
 
 /// Refuses anything but a JSON content type with 415, as `[Consumes]` does.
-pub fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -132,7 +132,7 @@ fn describe(value: &Value) -> String {
 }
 
 /// Validation errors: field (or JSON path) to messages.
-pub type BindErrors = BTreeMap<String, Vec<String>>;
+pub(crate) type BindErrors = BTreeMap<String, Vec<String>>;
 
 fn single(field: &str, message: impl Into<String>) -> BindErrors {
     BTreeMap::from([(field.to_owned(), vec![message.into()])])
@@ -168,7 +168,7 @@ pub struct CommandShape {
 }
 
 /// `ChangeUserPasswordCommand`.
-pub const CHANGE_PASSWORD: CommandShape = CommandShape {
+pub(crate) const CHANGE_PASSWORD: CommandShape = CommandShape {
     type_name: "ChangeUserPasswordCommand",
     fields: &[
         ("oldPassword", FieldKind::Str),
@@ -177,7 +177,7 @@ pub const CHANGE_PASSWORD: CommandShape = CommandShape {
 };
 
 /// The user types of `UserType`.
-pub const USER_TYPES: &[&str] = &[
+pub(crate) const USER_TYPES: &[&str] = &[
     "user",
     "directoryUser",
     "directoryGroup",
@@ -208,7 +208,7 @@ pub const CREATE_USER: CommandShape = CommandShape {
 };
 
 /// `UpdateUserCommand`.
-pub const UPDATE_USER: CommandShape = CommandShape {
+pub(crate) const UPDATE_USER: CommandShape = CommandShape {
     type_name: "UpdateUserCommand",
     fields: &[
         ("name", FieldKind::Str),
@@ -227,7 +227,7 @@ pub const UPDATE_USER: CommandShape = CommandShape {
 };
 
 /// `BulkSoftDeleteCommand`.
-pub const BULK_DELETE: CommandShape = CommandShape {
+pub(crate) const BULK_DELETE: CommandShape = CommandShape {
     type_name: "BulkSoftDeleteCommand",
     fields: &[
         ("partitionGlobalId", FieldKind::Uuid),

@@ -13,13 +13,13 @@ use super::faults::FaultRule;
 use super::policy::PasswordPolicy;
 
 /// `PM.User`: reads and writes users.
-pub const SCOPE_USER: &str = "PM.User";
+pub(crate) const SCOPE_USER: &str = "PM.User";
 /// `PM.User.Read`: reads users.
-pub const SCOPE_USER_READ: &str = "PM.User.Read";
+pub(crate) const SCOPE_USER_READ: &str = "PM.User.Read";
 /// `PM.User.Write`: writes users (create, delete, change password).
-pub const SCOPE_USER_WRITE: &str = "PM.User.Write";
+pub(crate) const SCOPE_USER_WRITE: &str = "PM.User.Write";
 /// Every user scope, what a token gets unless its scopes are listed.
-pub const ALL_USER_SCOPES: [&str; 3] = [SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_WRITE];
+pub(crate) const ALL_USER_SCOPES: [&str; 3] = [SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_WRITE];
 
 /// The organization users go to when none is configured.
 pub const DEFAULT_ORGANIZATION: Uuid = Uuid::from_u128(0x6f72_6368_6573_7472_6174_6f72_2d70_6163);
@@ -175,9 +175,9 @@ pub enum Deviation {
 /// The largest request body the emulator reads (64 KiB); larger gets 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Failed password checks before a user is locked, as in Automation Cloud.
-pub const DEFAULT_LOCKOUT_THRESHOLD: u32 = 10;
+pub(crate) const DEFAULT_LOCKOUT_THRESHOLD: u32 = 10;
 /// Lifetime of an issued access token, as UiPath's (one hour).
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// How the emulator behaves.
 #[derive(Clone, Debug)]
@@ -252,7 +252,7 @@ impl EmulatorConfig {
 /// The configuration file: every setting optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Port to listen on.
     pub port: Option<u16>,
     /// Organization ids.
@@ -285,14 +285,14 @@ pub struct ConfigFile {
 /// Why a configuration file was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration file `{path}`: {reason}")]
-pub struct ConfigFileError {
+pub(crate) struct ConfigFileError {
     path: String,
     reason: String,
 }
 
 impl ConfigFile {
     /// Reads a `.toml` or `.json` file; the error names the line and why.
-    pub fn load(path: &Path) -> Result<Self, ConfigFileError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigFileError> {
         let error = |reason: String| ConfigFileError {
             path: path.display().to_string(),
             reason,

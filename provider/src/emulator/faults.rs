@@ -244,7 +244,7 @@ pub fn classify(method: &Method, path: &str) -> Option<FaultRoute> {
 }
 
 /// Middleware: applies the fault rules in force before the handler runs.
-pub async fn apply(
+pub(crate) async fn apply(
     State(emulator): State<std::sync::Arc<Emulator>>,
     request: Request,
     next: Next,

@@ -12,10 +12,10 @@
 
 pub(crate) mod answers;
 pub(crate) mod auth;
-pub mod binding;
+pub(crate) mod binding;
 pub(crate) mod clock;
-pub mod config;
-pub mod faults;
+pub(crate) mod config;
+pub(crate) mod faults;
 pub(crate) mod policy;
 pub(crate) mod routes;
 pub(crate) mod states;
@@ -35,8 +35,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use binding::{CREATE_USER, bind, bind_command};
 pub use clock::Clock;
-pub use config::{DEFAULT_MAX_BODY_BYTES, Deviation, EmulatorConfig};
+pub use config::{
+    ClientSpec, DEFAULT_MAX_BODY_BYTES, DEFAULT_ORGANIZATION, Deviation, EmulatorConfig, SeedUser,
+    StaticToken,
+};
+pub use faults::{FaultRoute, FaultRule, classify};
 pub use policy::PasswordPolicy;
 pub use store::Store;
 

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::SeedUser;
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig};
 use serde_json::Value;
 use uipath_identity_client::contract::{

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use orchestrator_pact::emulator::EmulatorConfig;
-use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::SeedUser;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use uipath_identity_client::UserId;

@@ -145,7 +145,7 @@ proptest! {
 
     #[test]
     fn binding_any_bytes_never_panics(body in body()) {
-        let _ = emulator::binding::bind(&body);
-        let _ = emulator::binding::bind_command(&body, &emulator::binding::CREATE_USER);
+        let _ = emulator::bind(&body);
+        let _ = emulator::bind_command(&body, &emulator::CREATE_USER);
     }
 }

@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use orchestrator_pact::emulator::config::SeedUser;
+use orchestrator_pact::emulator::SeedUser;
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
 use rstest::rstest;
 use serde_json::Value;
@@ -136,7 +136,7 @@ async fn faults_of_the_tenant_leave_nothing_behind(#[case] fault: &str, #[case] 
 
 /// Sets a fault rule at run time, through the admin endpoint.
 pub(crate) async fn set_fault(emulator: &EmulatorHandle, rule: &str) {
-    let rule: orchestrator_pact::emulator::faults::FaultRule = rule.parse().unwrap();
+    let rule: orchestrator_pact::emulator::FaultRule = rule.parse().unwrap();
     let response = http()
         .post(format!("{}/_admin/faults", emulator.url()))
         .json(&rule)

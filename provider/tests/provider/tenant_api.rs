@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use orchestrator_pact::emulator::config::{
-    ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken,
-};
+use orchestrator_pact::emulator::{ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken};
 use orchestrator_pact::emulator::{Clock, EmulatorConfig};
 use rstest::rstest;
 use serde_json::{Value, json};

@@ -453,7 +453,7 @@ async fn a_failing_state_change_url_means_could_not_check() {
 /// reports the skip, not "no interaction matches".
 #[tokio::test]
 async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
-    use orchestrator_pact::emulator::config::SeedUser;
+    use orchestrator_pact::emulator::SeedUser;
 
     let id = uipath_identity_client::UserId::random();
     let emulator = start_emulator(crate::tenant::tenant(EmulatorConfig {
