@@ -495,4 +495,111 @@ mod tests {
         assert!(first.general_errors[0].contains("untagged"));
         assert!(second.general_errors.is_empty());
     }
+
+    /// A deployment on 127.0.0.1 that answers 429 with `retry_after` (a
+    /// header value made from the time of the request) to its first
+    /// `refusals` requests, then 200; gives its URL and the bodies it got.
+    async fn limited(
+        refusals: usize,
+        retry_after: fn() -> String,
+    ) -> (Url, Arc<Mutex<Vec<bytes::Bytes>>>) {
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        let app = Router::new().fallback(move |body: bytes::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = lock(&seen);
+                seen.push(body);
+                if seen.len() <= refusals {
+                    let mut answer = Response::new(Body::from("slow down"));
+                    *answer.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+                    answer.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        retry_after().parse().expect("a header value"),
+                    );
+                    answer
+                } else {
+                    Response::new(Body::from("done"))
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, bodies)
+    }
+
+    /// A 429 whose `Retry-After` is an HTTP date is waited out and the same
+    /// request, body included, sent again; the answer after it is passed on.
+    #[tokio::test]
+    async fn a_429_with_a_date_is_waited_out_and_the_same_request_sent_again() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let (target, bodies) = limited(1, || {
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2))
+        })
+        .await;
+        let throttle = Arc::new(Throttle::new(Duration::ZERO, Duration::from_secs(5)));
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_secs(10),
+            throttle,
+            RetryPolicy::tenant(),
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let answer = reqwest::Client::new()
+            .post(relay.url_for(&target.join("x/changepassword").unwrap()))
+            .body("the same")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), "done");
+        // The date has whole seconds: between 1 and 2 s from the request.
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert_eq!(*lock(&bodies), ["the same", "the same"]);
+        assert!(lock(&relay.state.incidents).is_empty());
+    }
+
+    /// A deployment that keeps answering 429: the relay stops when the
+    /// next wait would end past the request's time-out, passes nothing on,
+    /// and tells why, with the attempts made.
+    #[tokio::test]
+    async fn a_429_that_outlasts_the_time_out_is_not_passed_on() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let (target, bodies) = limited(usize::MAX, || "1".into()).await;
+        let throttle = Arc::new(Throttle::new(Duration::ZERO, Duration::from_secs(5)));
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_millis(1500),
+            throttle,
+            RetryPolicy::tenant(),
+        )
+        .await
+        .unwrap();
+        let sent = reqwest::Client::new()
+            .post(relay.url_for(&target))
+            .send()
+            .await;
+        let cut = match sent {
+            Err(_) => true,
+            Ok(answer) => answer.bytes().await.is_err(),
+        };
+        assert!(cut, "a 429 was passed on as the answer");
+        assert_eq!(lock(&bodies).len(), 2);
+        let incidents = lock(&relay.state.incidents).clone();
+        assert!(
+            matches!(&incidents[..], [Incident::Failed { reason, .. }]
+                if reason.contains("429 Too Many Requests (rate limit) after 2 attempts")
+                    && reason.contains("--jobs 1")),
+            "{incidents:?}"
+        );
+    }
 }
