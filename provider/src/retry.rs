@@ -11,8 +11,12 @@
 //! # What is retried, and why
 //!
 //! Only calls whose repetition cannot change the outcome are retried. The
-//! verified change-password call itself never is: the contract judges the
-//! first answer, and a repeated wrong old password counts toward lockout.
+//! verified change-password call itself is not, with one exception: the
+//! contract judges the first answer the tenant acts on, and a repeated
+//! wrong old password counts toward lockout. The exception is a **429**,
+//! which refuses the request before it does anything: the relay waits the
+//! pause out and sends the same request again (`verify::relay`), with the
+//! tenant calls' attempts, within the request's time-out.
 //!
 //! **Tenant calls** (token, create, read, list and delete users, set a
 //! password back; [`TENANT_RETRYABLE`], see [`tenant_retryable`]):

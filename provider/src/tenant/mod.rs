@@ -130,8 +130,9 @@ pub(crate) struct Tenant {
     pub tokens: std::sync::Arc<TokenSource>,
     retry: RetryPolicy,
     redactor: Redactor,
-    /// The run-wide pause after a 429, shared by every call.
-    throttle: Throttle,
+    /// The run-wide pause after a 429, shared by every call (and by the
+    /// relay that forwards the verified requests).
+    throttle: std::sync::Arc<Throttle>,
 }
 
 impl Tenant {
@@ -150,8 +151,14 @@ impl Tenant {
             tokens,
             retry,
             redactor,
-            throttle: Throttle::new(retry.base_delay, retry.max_delay),
+            throttle: std::sync::Arc::new(Throttle::new(retry.base_delay, retry.max_delay)),
         }
+    }
+
+    /// The run-wide pause after a 429, for the relay: a 429 answered to a
+    /// verified request pauses the tenant calls too, and theirs pause it.
+    pub(crate) fn throttle(&self) -> std::sync::Arc<Throttle> {
+        self.throttle.clone()
     }
 
     fn client(&self) -> IdentityClient {

@@ -60,7 +60,7 @@ impl Throttle {
         if status != 429 {
             return;
         }
-        let pause = retry_after.unwrap_or(self.fallback).min(self.longest);
+        let pause = self.pause_for(retry_after);
         let deadline = Instant::now() + pause;
         let mut until = self.lock();
         if until.is_none_or(|current| current < deadline) {
@@ -70,6 +70,12 @@ impl Throttle {
                 "the tenant answered 429: every tenant call of the run waits"
             );
         }
+    }
+
+    /// How long a 429 that asked for `retry_after` pauses the run: that
+    /// long (or the fallback without one), at most the longest wait.
+    pub(crate) fn pause_for(&self, retry_after: Option<Duration>) -> Duration {
+        retry_after.unwrap_or(self.fallback).min(self.longest)
     }
 
     /// Whether a pause is in force now (for the tests).

@@ -37,7 +37,9 @@ use crate::redact::Redactor;
 use crate::sources::{self, PactBatch, PactFile, SourceError};
 use crate::states::tenant::{Deadline, Ledger, TenantStates, UserMode, sweep};
 use crate::states::{RecordingStates, StateExecutor};
-use crate::tenant::{Credentials, RetryPolicy, Tenant, TenantError, TokenSource, network_hint};
+use crate::tenant::{
+    Credentials, RetryPolicy, Tenant, TenantError, Throttle, TokenSource, network_hint,
+};
 use auth::InjectCredentials;
 use report::Report;
 pub(crate) use target::{TenantCredentials, TestUser, VerifyTarget};
@@ -657,20 +659,30 @@ async fn set_up(
 
 /// A deployment is reached through the bounded relay: the pact library
 /// would read its answers whole. The relay's own time-out strikes first,
-/// so that a slow answer is named as one. None for the embedded emulator.
+/// so that a slow answer is named as one. A 429 to a verified request
+/// pauses the run through `tenant`'s throttle (a state-URL target, with no
+/// tenant calls, gets one of its own). None for the embedded emulator.
 async fn start_relay(
     settings: &VerifySettings,
     url: &Url,
     http: &reqwest::Client,
+    tenant: Option<&Arc<Tenant>>,
 ) -> Result<Option<relay::Relay>, VerifyError> {
     if settings.target.url().is_none() {
         return Ok(None);
     }
+    let retry = settings.connection.retry;
+    let throttle = tenant.map_or_else(
+        || Arc::new(Throttle::new(retry.base_delay, retry.max_delay)),
+        |t| t.throttle(),
+    );
     relay::Relay::start(
         url,
         http.clone(),
         settings.connection.max_body,
         settings.connection.request_timeout,
+        throttle,
+        retry,
     )
     .await
     .map(Some)
@@ -889,7 +901,8 @@ pub(crate) async fn verify_batches(
         batches.iter().map(|b| b.pacts).sum::<usize>(),
         set_up.name,
     );
-    let relay = start_relay(settings, &set_up.url, &http).await?;
+    let tenant = set_up.tenant.as_ref().map(|(t, _)| t);
+    let relay = start_relay(settings, &set_up.url, &http, tenant).await?;
     let replay_url = relay
         .as_ref()
         .map_or_else(|| set_up.url.clone(), |r| r.url_for(&set_up.url));

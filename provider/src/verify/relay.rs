@@ -11,10 +11,18 @@
 //! half-read answer), and the reason is kept for the report. A redirect is
 //! passed on as the answer (the contract judges it) and noted, naming its
 //! target.
+//!
+//! A 429 is not an answer the contract judges: the tenant only says "not
+//! now". The relay tells the run-wide [`Throttle`] (every worker's tenant
+//! calls pause too), waits `Retry-After` and sends the same request again,
+//! a bounded number of times within the request's `--request-timeout`;
+//! every verified request also waits out a pause another call started.
+//! Still 429 when the attempts or the time run out, the interaction is
+//! "could not check" (exit 2), never "does not hold".
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -23,11 +31,14 @@ use axum::http::{HeaderName, header};
 use axum::response::Response;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout_at};
 use url::Url;
 
 use super::report::{Report, Status};
 use crate::http::{self, BodyError};
+use crate::retry::{RetryPolicy, retry_after};
 use crate::states::Slot;
+use crate::tenant::Throttle;
 
 /// The header the replay tags each verified request with (its slot: the
 /// interaction's position in the run), which the relay reads and strips
@@ -63,6 +74,9 @@ struct Relayed {
     http: reqwest::Client,
     max_body: usize,
     timeout: Duration,
+    throttle: Arc<Throttle>,
+    /// How many times a request answered 429 is sent in all.
+    attempts: u32,
     incidents: Mutex<Vec<Incident>>,
 }
 
@@ -96,12 +110,17 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 impl Relay {
     /// A relay to `target`'s origin on `127.0.0.1:0`; requests go through
     /// `http` (built with [`http::Redirects::Never`]), whose time-out is
-    /// `timeout`, and answers are read up to `max_body` bytes.
+    /// `timeout`, and answers are read up to `max_body` bytes. A 429 is
+    /// told to `throttle` (the run's, shared with the tenant calls) and the
+    /// request is sent again, at most `retry`'s attempts in all, all within
+    /// `timeout`.
     pub(crate) async fn start(
         target: &Url,
         http: reqwest::Client,
         max_body: usize,
         timeout: Duration,
+        throttle: Arc<Throttle>,
+        retry: RetryPolicy,
     ) -> std::io::Result<Self> {
         let mut origin = target.clone();
         origin.set_path("/");
@@ -112,6 +131,8 @@ impl Relay {
             http,
             max_body,
             timeout,
+            throttle,
+            attempts: retry.retries.saturating_add(1),
             incidents: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -245,6 +266,9 @@ fn cut() -> Response {
 }
 
 async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response {
+    // The whole of it, 429 waits and resends included, is within the
+    // request's time-out, which strikes before the pact library's.
+    let deadline = Instant::now() + relay.timeout;
     let (mut parts, body) = request.into_parts();
     let slot = parts
         .headers
@@ -267,15 +291,15 @@ async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response 
     let Ok(url) = relay.origin.join(path.trim_start_matches('/')) else {
         return fail(format!("`{path}` does not join the deployment's URL"));
     };
-    let mut forwarded = relay.http.request(parts.method.clone(), url).body(body);
-    for (name, value) in &parts.headers {
-        if !HOP_BY_HOP.contains(name) {
-            forwarded = forwarded.header(name, value);
-        }
-    }
-    let answer = match forwarded.send().await {
+    let sent = Sent {
+        method: &parts.method,
+        url: &url,
+        headers: &parts.headers,
+        body,
+    };
+    let answer = match forward(&relay, &sent, deadline).await {
         Ok(answer) => answer,
-        Err(e) => return fail(transport_reason(&e, relay.timeout)),
+        Err(reason) => return fail(reason),
     };
     let status = answer.status();
     let headers = answer.headers().clone();
@@ -287,9 +311,10 @@ async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response 
                 .unwrap_or_else(|| "nowhere (no usable Location header)".into()),
         });
     }
-    let body = match http::read_body(answer, relay.max_body).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge { limit, announced }) => {
+    let read = timeout_at(deadline, http::read_body(answer, relay.max_body)).await;
+    let body = match read {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge { limit, announced })) => {
             return fail(format!(
                 "it is larger than the cap of {limit} bytes{}; it was not read{}",
                 announced
@@ -298,7 +323,8 @@ async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response 
                 http::TOO_LARGE_HINT
             ));
         }
-        Err(BodyError::Transport(e)) => return fail(transport_reason(&e, relay.timeout)),
+        Ok(Err(BodyError::Transport(e))) => return fail(transport_reason(&e, relay.timeout)),
+        Err(_) => return fail(timed_out(relay.timeout)),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -310,12 +336,98 @@ async fn relay(State(relay): State<Arc<Relayed>>, request: Request) -> Response 
     response
 }
 
+/// A request as the relay passes it on, which it may send more than once.
+struct Sent<'a> {
+    method: &'a axum::http::Method,
+    url: &'a Url,
+    headers: &'a axum::http::HeaderMap,
+    body: bytes::Bytes,
+}
+
+/// Sends `sent` to the deployment and gives its answer, headers read; a
+/// 429 is waited out and the request sent again. Gives the reason when no
+/// answer is to be passed on.
+///
+/// Resending is safe: a 429 means the request was refused before it was
+/// processed (nothing changed, no wrong password counted toward lockout),
+/// so the same request again is the first one the tenant acts on, and the
+/// contract judges that answer. The loop ends: each round sends once, at
+/// most `attempts` rounds, and every wait ends by `deadline`.
+async fn forward(
+    relay: &Relayed,
+    sent: &Sent<'_>,
+    deadline: Instant,
+) -> Result<reqwest::Response, String> {
+    let mut number = 0u32;
+    loop {
+        // A pause another call's 429 started holds this request too.
+        if timeout_at(deadline, relay.throttle.wait()).await.is_err() {
+            return Err(rate_limited(number, relay.timeout));
+        }
+        number += 1;
+        let mut request = relay
+            .http
+            .request(sent.method.clone(), sent.url.clone())
+            .body(sent.body.clone());
+        for (name, value) in sent.headers {
+            if !HOP_BY_HOP.contains(name) {
+                request = request.header(name, value);
+            }
+        }
+        let answer = match timeout_at(deadline, request.send()).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => return Err(transport_reason(&e, relay.timeout)),
+            Err(_) => return Err(timed_out(relay.timeout)),
+        };
+        if answer.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Ok(answer);
+        }
+        let asked = retry_after(answer.headers(), SystemTime::now());
+        relay.throttle.observe(429, asked);
+        let wait = relay.throttle.pause_for(asked);
+        if number >= relay.attempts || Instant::now() + wait > deadline {
+            return Err(rate_limited(number, relay.timeout));
+        }
+        tracing::info!(
+            attempt = number,
+            wait_ms = wait.as_millis() as u64,
+            "the deployment answered 429 to a verified request: sent again after the pause"
+        );
+        drop(answer);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Why a request the deployment kept answering 429 was not checked, after
+/// `attempts` sends (0: the run's pause outlasted its time-out before it
+/// was sent), and the next step.
+fn rate_limited(attempts: u32, timeout: Duration) -> String {
+    let ms = timeout.as_millis();
+    let what = match attempts {
+        0 => format!(
+            "the run was paused for the deployment's rate limit (429 Too Many Requests) beyond `--request-timeout` ({ms} ms) before the request could be sent"
+        ),
+        n => format!(
+            "the deployment still answered 429 Too Many Requests (rate limit) after {n} attempt{} within `--request-timeout` ({ms} ms) and `--setup-retries`",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    format!(
+        "{what}; the contract was not checked: run again later, or with `--jobs 1` to send fewer requests at a time"
+    )
+}
+
+/// Why no complete answer arrived in time, and the next step.
+fn timed_out(timeout: Duration) -> String {
+    format!(
+        "no complete answer within `--request-timeout` ({} ms): raise it (PACT_PROVIDER_REQUEST_TIMEOUT) if the deployment is slow",
+        timeout.as_millis()
+    )
+}
+
 fn transport_reason(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
-        format!(
-            "no complete answer within `--request-timeout` ({} ms): raise it (PACT_PROVIDER_REQUEST_TIMEOUT) if the deployment is slow",
-            timeout.as_millis()
-        )
+        timed_out(timeout)
     } else {
         uipath_identity_client::client::error_chain(e)
     }
@@ -355,6 +467,8 @@ mod tests {
             reqwest::Client::new(),
             1024,
             Duration::from_secs(1),
+            Arc::new(Throttle::new(Duration::ZERO, Duration::ZERO)),
+            RetryPolicy::tenant(),
         )
         .await
         .unwrap();
@@ -380,5 +494,112 @@ mod tests {
         assert_eq!(first.general_errors.len(), 1, "{:?}", first.general_errors);
         assert!(first.general_errors[0].contains("untagged"));
         assert!(second.general_errors.is_empty());
+    }
+
+    /// A deployment on 127.0.0.1 that answers 429 with `retry_after` (a
+    /// header value made from the time of the request) to its first
+    /// `refusals` requests, then 200; gives its URL and the bodies it got.
+    async fn limited(
+        refusals: usize,
+        retry_after: fn() -> String,
+    ) -> (Url, Arc<Mutex<Vec<bytes::Bytes>>>) {
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        let app = Router::new().fallback(move |body: bytes::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = lock(&seen);
+                seen.push(body);
+                if seen.len() <= refusals {
+                    let mut answer = Response::new(Body::from("slow down"));
+                    *answer.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+                    answer.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        retry_after().parse().expect("a header value"),
+                    );
+                    answer
+                } else {
+                    Response::new(Body::from("done"))
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, bodies)
+    }
+
+    /// A 429 whose `Retry-After` is an HTTP date is waited out and the same
+    /// request, body included, sent again; the answer after it is passed on.
+    #[tokio::test]
+    async fn a_429_with_a_date_is_waited_out_and_the_same_request_sent_again() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let (target, bodies) = limited(1, || {
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2))
+        })
+        .await;
+        let throttle = Arc::new(Throttle::new(Duration::ZERO, Duration::from_secs(5)));
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_secs(10),
+            throttle,
+            RetryPolicy::tenant(),
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let answer = reqwest::Client::new()
+            .post(relay.url_for(&target.join("x/changepassword").unwrap()))
+            .body("the same")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), "done");
+        // The date has whole seconds: between 1 and 2 s from the request.
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert_eq!(*lock(&bodies), ["the same", "the same"]);
+        assert!(lock(&relay.state.incidents).is_empty());
+    }
+
+    /// A deployment that keeps answering 429: the relay stops when the
+    /// next wait would end past the request's time-out, passes nothing on,
+    /// and tells why, with the attempts made.
+    #[tokio::test]
+    async fn a_429_that_outlasts_the_time_out_is_not_passed_on() {
+        uipath_identity_client::tls::install_crypto_provider();
+        let (target, bodies) = limited(usize::MAX, || "1".into()).await;
+        let throttle = Arc::new(Throttle::new(Duration::ZERO, Duration::from_secs(5)));
+        let relay = Relay::start(
+            &target,
+            reqwest::Client::new(),
+            1024,
+            Duration::from_millis(1500),
+            throttle,
+            RetryPolicy::tenant(),
+        )
+        .await
+        .unwrap();
+        let sent = reqwest::Client::new()
+            .post(relay.url_for(&target))
+            .send()
+            .await;
+        let cut = match sent {
+            Err(_) => true,
+            Ok(answer) => answer.bytes().await.is_err(),
+        };
+        assert!(cut, "a 429 was passed on as the answer");
+        assert_eq!(lock(&bodies).len(), 2);
+        let incidents = lock(&relay.state.incidents).clone();
+        assert!(
+            matches!(&incidents[..], [Incident::Failed { reason, .. }]
+                if reason.contains("429 Too Many Requests (rate limit) after 2 attempts")
+                    && reason.contains("--jobs 1")),
+            "{incidents:?}"
+        );
     }
 }

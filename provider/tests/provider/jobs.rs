@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle, FaultRule};
 use serde_json::Value;
 
 use crate::broker_double::BrokerDouble;
@@ -416,4 +416,150 @@ async fn a_brokers_pacts_are_verified_concurrently_and_published_per_pact() {
         assert!(first < second, "the pacts are reported out of order: {run}");
         assert_eq!(users(&emulator).await, before, "{run}");
     }
+}
+
+/// A fault rule that changes nothing (a 1 ms delay) on the next 1000
+/// change-password requests: what is left of it counts the requests that
+/// reached the tenant's handler after the 429 rules ahead of it ran out.
+const COUNTER: &str = "route=change-password,kind=delay,delay-ms=1,next=1000";
+
+/// How many change-password requests the `COUNTER` rule has seen so far.
+fn counted(emulator: &EmulatorHandle) -> u64 {
+    let counter: FaultRule = COUNTER.parse().unwrap();
+    let left = emulator
+        .emulator
+        .faults
+        .list()
+        .into_iter()
+        .find(|r| {
+            FaultRule {
+                next: None,
+                ..r.clone()
+            } == FaultRule {
+                next: None,
+                ..counter.clone()
+            }
+        })
+        .and_then(|r| r.next)
+        .expect("the counter rule is in force");
+    1000 - left
+}
+
+/// The tenant answers 429 (Retry-After: 1) to the first two verified
+/// change-password requests: the relay waits and sends them again, so the
+/// contract is judged on the tenant's real answers and the run passes.
+/// The emulator saw seven change-password requests: the two refused and
+/// one for each of the five interactions.
+#[tokio::test]
+async fn a_429_to_a_verified_request_is_retried_after_the_pause_and_the_run_passes() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    set_fault(
+        &emulator,
+        "route=change-password,kind=429,retry-after=1,next=2",
+    )
+    .await;
+    set_fault(&emulator, COUNTER).await;
+    let started = tokio::time::Instant::now();
+    let run = orchestrator_pact(live_args(&emulator.url(), &["--jobs", "4"])).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("5 interactions: 5 verified"), "{run}");
+    let rules = emulator.emulator.faults.list();
+    assert_eq!(rules.len(), 1, "both 429s were answered: {rules:?} {run}");
+    assert_eq!(counted(&emulator), 5, "{rules:?} {run}");
+    assert!(started.elapsed() >= Duration::from_secs(1), "{run}");
+    assert_eq!(users_after(&emulator).await, before, "{run}");
+}
+
+/// A tenant that answers every verified request 429: the contract was not
+/// checked (exit 2, not "does not hold"), the message names the rate limit,
+/// the attempts and the next step; each request was sent the policy's
+/// three times (`--setup-retries 2`), and no throwaway user is left.
+#[tokio::test]
+async fn a_verified_request_still_rate_limited_is_not_checked_and_exits_2() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    // Counts the 429s: 1000 is more than the run sends.
+    set_fault(
+        &emulator,
+        "route=change-password,kind=429,retry-after=1,next=1000",
+    )
+    .await;
+    let run = orchestrator_pact(live_args(
+        &emulator.url(),
+        &["--jobs", "4", "--setup-retries", "2"],
+    ))
+    .await;
+    assert_eq!(run.code, 2, "{run}");
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("429 Too Many Requests (rate limit) after 3 attempts")
+            && out.contains("the contract was not checked")
+            && out.contains("--jobs 1"),
+        "{run}"
+    );
+    assert!(!out.contains("does not hold"), "{run}");
+    let left = emulator.emulator.faults.list()[0].next;
+    assert_eq!(
+        left,
+        Some(1000 - 5 * 3),
+        "each request is sent three times: {run}"
+    );
+    assert_eq!(users_after(&emulator).await, before, "{run}");
+}
+
+/// With `--jobs 4`, one 429 (Retry-After: 2) to a verified request pauses
+/// the whole run: while it lasts no other verified request reaches the
+/// tenant and no user is created or deleted. The first two users are read
+/// back 500 ms late, so when the 429 is answered (to the fourth verified
+/// request, of the two quick workers) the two slow workers are in their
+/// set-up and go on to their verified request during the pause, with no
+/// tenant call in between: only the relay's wait holds them (and only the
+/// relay telling the run's throttle holds the set-up calls). The run then
+/// passes.
+#[tokio::test]
+async fn a_429_to_one_verified_request_pauses_the_other_workers() {
+    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
+    let before = users(&emulator).await;
+    let pacts = ScratchDir::new();
+    copies(pacts.path(), 20, "automation-client");
+    set_fault(&emulator, "route=get-user,kind=delay,delay-ms=500,next=2").await;
+    set_fault(
+        &emulator,
+        "route=change-password,kind=delay,delay-ms=1,next=3",
+    )
+    .await;
+    let refuse = "route=change-password,kind=429,retry-after=2,next=1";
+    set_fault(&emulator, refuse).await;
+    set_fault(&emulator, COUNTER).await;
+    let refuse: FaultRule = refuse.parse().unwrap();
+    let started = tokio::time::Instant::now();
+    let run = orchestrator_pact(args_for(&emulator.url(), pacts.path(), &["--jobs", "4"]));
+    let watch = async {
+        // When the 429 was answered (the requests then in flight land
+        // within a few milliseconds), then what reaches the tenant through
+        // most of the pause.
+        while emulator.emulator.faults.list().contains(&refuse) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut seen = Vec::new();
+        for _ in 0..17 {
+            seen.push((counted(&emulator), emulator.emulator.store.len()));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        seen
+    };
+    let (run, seen) = tokio::join!(run, watch);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    assert!(
+        seen.windows(2).all(|w| w[1] == w[0]),
+        "requests reached the tenant while it asked to wait (change-passwords, users): {seen:?} {run}"
+    );
+    // Three before the 429, then the one refused sent again and the 16
+    // others.
+    assert_eq!(counted(&emulator), 17, "{run}");
+    assert_eq!(users_after(&emulator).await, before, "{run}");
 }
