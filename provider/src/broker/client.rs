@@ -86,10 +86,6 @@ impl BrokerAuth {
 /// ([`crate::retry::RetryPolicy`]); a broker's is [`RetryPolicy::broker`].
 pub use crate::retry::RetryPolicy;
 
-/// The longest `Retry-After` honoured; a broker asking for more is retried
-/// after this long instead, so that a CI job does not hang for hours.
-pub const MAX_RETRY_AFTER: Duration = RetryPolicy::broker().max_retry_after;
-
 /// Where the broker is and how to talk to it.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -570,7 +566,7 @@ fn tell_retry(what: &str, wait: Duration, next_attempt: u32, attempts: u32) {
 
 /// Whether an answer with this status is worth another try:
 /// `crate::retry::broker_retryable` (every 5xx, 408, 429).
-pub fn retryable(status: StatusCode) -> bool {
+pub(crate) fn retryable(status: StatusCode) -> bool {
     crate::retry::broker_retryable(status.as_u16())
 }
 
@@ -583,7 +579,7 @@ fn transient(e: &reqwest::Error) -> bool {
 /// What a broker's error body says, in one line: the messages of
 /// `{"errors": {field: [..]}}`, `{"errors": [..]}`, `{"error": ..}`,
 /// problem details (`title`, `detail`), or the text itself.
-pub fn explain(text: &str) -> String {
+pub(crate) fn explain(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "(no explanation in the answer)".into();

@@ -7,8 +7,9 @@ use std::io::Write;
 use super::ci_env::BuildInfo;
 use super::deployments::RecordDeploymentSettings;
 use super::matrix::CanIDeploySettings;
+use super::publish as publishing;
 use super::publish::PublishSettings;
-use super::{ci_env, deployments, matrix, publish};
+use super::{ci_env, deployments, matrix};
 use crate::exit::EXIT_OK;
 use crate::logging::ScrubbingLines;
 use crate::redact::Redactor;
@@ -44,7 +45,7 @@ pub(crate) async fn publish(settings: PublishSettings, redactor: &Redactor) -> a
         auth.register(redactor);
     }
     let (mut out, _) = scrubbed_output(redactor);
-    publish::publish(&settings, &mut out).await?;
+    publishing::publish(&settings, &mut out).await?;
     let _ = out.flush();
     Ok(EXIT_OK)
 }

@@ -69,7 +69,7 @@ pub enum DeploymentError {
 }
 
 /// The environments the broker knows, by name.
-pub async fn environments(client: &BrokerClient) -> Result<Vec<String>, BrokerError> {
+pub(crate) async fn environments(client: &BrokerClient) -> Result<Vec<String>, BrokerError> {
     let url = client.relation("pb:environments", &[]).await?;
     let answer = client.get(&url).await?;
     let mut names: Vec<String> = answer

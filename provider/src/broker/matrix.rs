@@ -120,7 +120,7 @@ impl Answer {
 
 /// The matrix query: this version, against the target, one row per
 /// consumer/provider version pair (`latestby=cvp`).
-pub fn query(settings: &CanIDeploySettings) -> Vec<(&'static str, String)> {
+pub(crate) fn query(settings: &CanIDeploySettings) -> Vec<(&'static str, String)> {
     let mut query = vec![
         ("q[][pacticipant]", settings.pacticipant.clone()),
         ("q[][version]", settings.version.clone()),
@@ -155,7 +155,7 @@ pub async fn ask(
 
 /// Asks (again while results are unknown, if asked to), prints the matrix
 /// and the reason on `out`, and returns the exit code: 0 deployable, 1 not.
-pub async fn can_i_deploy(
+pub(crate) async fn can_i_deploy(
     settings: &CanIDeploySettings,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
@@ -204,7 +204,7 @@ pub async fn can_i_deploy(
 }
 
 /// The matrix as a text table, with the verification results' URLs under it.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let headers = [
         "CONSUMER",
         "C.VERSION",

@@ -59,7 +59,7 @@ pub enum PublishError {
 }
 
 /// The body of `POST /contracts/publish` for these pact files.
-pub fn request_body(settings: &PublishSettings) -> Result<(String, Value), PublishError> {
+pub(crate) fn request_body(settings: &PublishSettings) -> Result<(String, Value), PublishError> {
     let files = sources::discover(&settings.pacts)?;
     let mut consumers: Vec<&str> = files.iter().map(|f| f.consumer.as_str()).collect();
     consumers.sort_unstable();
@@ -136,7 +136,10 @@ pub async fn publish(
 }
 
 /// `POST` to the index relation `pb:publish-contracts`; the broker's answer.
-pub async fn publish_contracts(client: &BrokerClient, body: &Value) -> Result<Value, BrokerError> {
+pub(crate) async fn publish_contracts(
+    client: &BrokerClient,
+    body: &Value,
+) -> Result<Value, BrokerError> {
     let url = client.relation("pb:publish-contracts", &[]).await?;
     client.post(&url, body).await
 }

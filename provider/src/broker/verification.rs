@@ -89,7 +89,7 @@ pub struct BrokerPact {
 
 /// Why a verification from a broker could not run or finish (exit 2).
 #[derive(Debug, thiserror::Error)]
-pub enum BrokerVerifyError {
+pub(crate) enum BrokerVerifyError {
     /// The verification itself.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -168,7 +168,7 @@ pub async fn fetch_pacts(
 }
 
 /// The body of the pacts-for-verification request.
-pub fn request_body(settings: &BrokerVerifySettings) -> Value {
+pub(crate) fn request_body(settings: &BrokerVerifySettings) -> Value {
     let mut body = json!({
         "consumerVersionSelectors": settings.selectors,
         "includePendingStatus": settings.enable_pending,
@@ -183,7 +183,7 @@ pub fn request_body(settings: &BrokerVerifySettings) -> Value {
 }
 
 /// Fetches one pact by URL, with its `pb:publish-verification-results` link.
-pub async fn fetch_pact(client: &BrokerClient, url: Url) -> Result<BrokerPact, BrokerError> {
+pub(crate) async fn fetch_pact(client: &BrokerClient, url: Url) -> Result<BrokerPact, BrokerError> {
     let content = client.get(&url).await?;
     let unexpected = |reason: &str| BrokerError::Unexpected {
         method: reqwest::Method::GET,
@@ -224,7 +224,7 @@ pub async fn fetch_pact(client: &BrokerClient, url: Url) -> Result<BrokerPact, B
 /// Whether a pact's verification can be published, and as what: `None`
 /// when something could not be checked (a result would claim what nobody
 /// saw), else whether every interaction verified.
-pub fn outcome(report: &Report) -> Option<bool> {
+pub(crate) fn outcome(report: &Report) -> Option<bool> {
     let unchecked = report.outcomes.is_empty()
         || !report.general_errors.is_empty()
         || report
@@ -377,7 +377,7 @@ pub async fn record_provider_branch(
 /// Fetches the pacts, verifies each against the target of `settings`,
 /// prints each pact's notices and report, writes the reports, and
 /// publishes the results if asked to.
-pub async fn run(
+pub(crate) async fn run(
     settings: &VerifySettings,
     hooks: TestHooks,
     broker: &BrokerVerifySettings,

@@ -28,7 +28,7 @@ pub(crate) const USER_PREFIX: &str = "orchestrator-pact-";
 
 /// Why a call to the tenant did not do its job.
 #[derive(Debug, thiserror::Error)]
-pub enum TenantError {
+pub(crate) enum TenantError {
     /// No answer at all, after the retries.
     #[error("{what}: {reason}{hint}")]
     Unreachable {
@@ -66,7 +66,7 @@ impl TenantError {
     /// Whether the tenant answered, and not with a server error: the call
     /// was not done (a refused create left nothing to remove under its id).
     /// No answer, or a 5xx, may hide a call that was done.
-    pub fn is_refusal(&self) -> bool {
+    pub(crate) fn is_refusal(&self) -> bool {
         matches!(self, TenantError::Refused { status, .. } if *status < 500)
     }
 }

@@ -173,7 +173,7 @@ pub(crate) fn strong_policy() -> PasswordPolicy {
 
 /// Why a verification could not be run (exit 2).
 #[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     /// The pact files.
     #[error(transparent)]
     Sources(#[from] SourceError),

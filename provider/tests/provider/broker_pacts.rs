@@ -17,11 +17,10 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use orchestrator_pact::broker::client::{BrokerClient, BrokerConfig, RetryPolicy};
-use orchestrator_pact::broker::deployments::{self, RecordDeploymentSettings};
-use orchestrator_pact::broker::matrix::{self, CanIDeploySettings, DeployTarget};
-use orchestrator_pact::broker::publish::{self, PublishError, PublishSettings};
-use orchestrator_pact::broker::verification::{self, BrokerPact, BrokerVerifySettings};
+use orchestrator_pact::broker::{
+    self, BrokerClient, BrokerConfig, BrokerPact, BrokerVerifySettings, CanIDeploySettings,
+    DeployTarget, PublishError, PublishSettings, RecordDeploymentSettings, RetryPolicy,
+};
 use orchestrator_pact::redact::Redactor;
 use orchestrator_pact::report::{InteractionOutcome, Report, Status};
 use pact_consumer::builders::InteractionBuilder;
@@ -242,7 +241,7 @@ async fn publishes_contracts_through_the_index_and_prints_the_notices() {
 
     let (settings, dir) = publish_settings(server.as_ref());
     let mut out = Vec::new();
-    publish::publish(&settings, &mut out).await.unwrap();
+    broker::publish(&settings, &mut out).await.unwrap();
     drop(dir);
     let out = String::from_utf8(out).unwrap();
     assert!(
@@ -281,7 +280,7 @@ async fn a_changed_pact_for_a_published_version_is_a_conflict() {
         .await;
 
     let (settings, dir) = publish_settings(server.as_ref());
-    let error = publish::publish(&settings, &mut Vec::new())
+    let error = broker::publish(&settings, &mut Vec::new())
         .await
         .unwrap_err();
     drop(dir);
@@ -417,14 +416,14 @@ async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
         provider: PROVIDER.into(),
         provider_version: Some(PROVIDER_VERSION.into()),
         provider_branch: Some("main".into()),
-        selectors: verification::recommended_selectors(true),
+        selectors: broker::recommended_selectors(true),
         enable_pending: true,
         include_wip_pacts_since: Some("2024-01-01".into()),
         publish: true,
         build_url: None,
         webhook_callback_url: None,
     };
-    let pacts = verification::fetch_pacts(&client_of(server.as_ref()), &settings)
+    let pacts = broker::fetch_pacts(&client_of(server.as_ref()), &settings)
         .await
         .unwrap();
     assert_eq!(pacts.len(), 1);
@@ -519,7 +518,7 @@ async fn publishes_verification_results_after_recording_the_provider_branch() {
         .await;
 
     let client = client_of(server.as_ref());
-    verification::record_provider_branch(&client, PROVIDER, "main", PROVIDER_VERSION)
+    broker::record_provider_branch(&client, PROVIDER, "main", PROVIDER_VERSION)
         .await
         .unwrap();
     let pact = BrokerPact {
@@ -546,14 +545,14 @@ async fn publishes_verification_results_after_recording_the_provider_branch() {
         }],
         ..Report::default()
     };
-    let body = verification::results_body(
+    let body = broker::results_body(
         &pact,
         &report,
         PROVIDER_VERSION,
         Some("https://ci.example/builds/2"),
         &Redactor::default(),
     );
-    verification::publish_results(&client, &pact, &body)
+    broker::publish_results(&client, &pact, &body)
         .await
         .unwrap();
 }
@@ -609,7 +608,7 @@ async fn asks_the_matrix_whether_a_version_can_go_to_an_environment() {
         retry_interval: Duration::from_millis(1),
         dry_run: false,
     };
-    let answer = matrix::ask(&client_of(server.as_ref()), &settings)
+    let answer = broker::ask(&client_of(server.as_ref()), &settings)
         .await
         .unwrap();
     assert_eq!(answer.deployable, Some(true));
@@ -720,7 +719,7 @@ async fn records_a_deployment_through_the_versions_link_for_the_environment() {
         application_instance: Some("blue".into()),
     };
     let mut out = Vec::new();
-    deployments::record_deployment(&settings, &mut out)
+    broker::record_deployment(&settings, &mut out)
         .await
         .unwrap();
     let out = String::from_utf8(out).unwrap();
