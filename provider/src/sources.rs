@@ -422,10 +422,13 @@ fn built(
 }
 
 impl LoadedPact {
-    /// Loads `text` (from `name`) as the pact library would, checking every
-    /// interaction.
+    /// Loads `text` (from `name`) as the pact library would. A pact that is
+    /// not V4 is loaded whole here, so every interaction is checked; a V4
+    /// pact's interactions stay text, and each is built, and so checked,
+    /// when the caller reads it with [`LoadedPact::interaction`] (the replay
+    /// loop reads every one to select them, before the first is verified),
+    /// so that they are not all built twice.
     pub(crate) fn from_text(name: &str, text: PactText) -> anyhow::Result<Self> {
-        Self::check(name, &text)?;
         let (pact, interactions) = if text.is_v4(name) {
             let shell = V4Pact::pact_from_json(&Value::Object(text.top), name)?;
             (
