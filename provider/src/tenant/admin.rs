@@ -112,6 +112,21 @@ fn user_api(client: &IdentityClient, rest: &str) -> Url {
         .expect("a fixed path joins")
 }
 
+/// Sends `request` to `url` with the client's bearer token, and reads the
+/// answer within the client's body cap.
+async fn send(
+    client: &IdentityClient,
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, ClientError> {
+    read(
+        url,
+        client.authorized(request).send().await,
+        client.max_body(),
+    )
+    .await
+}
+
 /// `POST {identity}/api/User`.
 pub(crate) async fn create_user(
     client: &IdentityClient,
@@ -140,12 +155,7 @@ pub(crate) async fn get_user(client: &IdentityClient, id: &UserId) -> Result<Ans
         .http()
         .get(url.clone())
         .header(ACCEPT, "application/json");
-    read(
-        &url,
-        client.authorized(request).send().await,
-        client.max_body(),
-    )
-    .await
+    send(client, &url, request).await
 }
 
 /// `PUT {identity}/api/User/{userId}` with an `UpdateUserCommand` that
@@ -158,15 +168,13 @@ pub(crate) async fn set_password(
 ) -> Result<Answer, ClientError> {
     let url = user_api(client, &format!("/{id}"));
     let body = json!({ "password": password.expose() });
-    let request = client.authorized(
-        client
-            .http()
-            .put(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body.to_string().into_bytes()),
-    );
-    read(&url, request.send().await, client.max_body()).await
+    let request = client
+        .http()
+        .put(url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(ACCEPT, "application/json")
+        .body(body.to_string().into_bytes());
+    send(client, &url, request).await
 }
 
 /// `DELETE {identity}/api/User/{userId}`.
@@ -175,13 +183,7 @@ pub(crate) async fn delete_user(
     id: &UserId,
 ) -> Result<Answer, ClientError> {
     let url = user_api(client, &format!("/{id}"));
-    let request = client.http().delete(url.clone());
-    read(
-        &url,
-        client.authorized(request).send().await,
-        client.max_body(),
-    )
-    .await
+    send(client, &url, client.http().delete(url.clone())).await
 }
 
 /// `GET {identity}/api/User/users/{partition}?searchTerm&top&skip`.
@@ -201,10 +203,5 @@ pub(crate) async fn list_users(
         .http()
         .get(url.clone())
         .header(ACCEPT, "application/json");
-    read(
-        &url,
-        client.authorized(request).send().await,
-        client.max_body(),
-    )
-    .await
+    send(client, &url, request).await
 }
