@@ -23,6 +23,26 @@ pub fn committed_pact() -> Value {
     serde_json::from_slice(&text).expect("the committed pact is JSON")
 }
 
+/// The committed pact with its interactions copied until there are `n`:
+/// copy `k` is recorded interaction `k % len` under the description
+/// `… (copy k)`, without its key (V4 keys are derived from the
+/// description).
+pub fn copied_pact(n: usize) -> Value {
+    let mut pact = committed_pact();
+    let recorded = pact["interactions"].as_array().unwrap().clone();
+    let copies: Vec<Value> = (0..n)
+        .map(|k| {
+            let mut copy = recorded[k % recorded.len()].clone();
+            copy["description"] =
+                format!("{} (copy {k})", copy["description"].as_str().unwrap()).into();
+            copy.as_object_mut().unwrap().remove("key");
+            copy
+        })
+        .collect();
+    pact["interactions"] = copies.into();
+    pact
+}
+
 /// The interaction of `pact` described as `description`.
 pub fn interaction_mut<'a>(pact: &'a mut Value, description: &str) -> &'a mut Value {
     pact["interactions"]

@@ -10,33 +10,19 @@ use std::time::Duration;
 
 use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle, FaultRule};
 use serde_json::Value;
+use uipath_identity_client::contract::PROVIDER;
 
 use crate::broker_double::BrokerDouble;
-use crate::fixtures::{Run, ScratchDir, http, orchestrator_pact, pacts_dir, start_emulator};
+use crate::fixtures::{Run, ScratchDir, copied_pact, http, orchestrator_pact, start_emulator};
 use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, set_fault, tenant, users};
 
-const PACT: &str = "automation-client-uipath-identity.json";
-
 /// Writes into `dir` the committed pact with its interactions copied until
-/// there are `n`, each copy under a new description; `consumer` renames
-/// its consumer.
+/// there are `n` ([`copied_pact`]); `consumer` renames its consumer.
 fn copies(dir: &Path, n: usize, consumer: &str) {
-    let mut pact: Value =
-        serde_json::from_slice(&std::fs::read(pacts_dir().join(PACT)).unwrap()).unwrap();
-    let recorded = pact["interactions"].as_array().unwrap().clone();
-    let made: Vec<Value> = (0..n)
-        .map(|k| {
-            let mut i = recorded[k % recorded.len()].clone();
-            i["description"] = format!("{} (copy {k})", i["description"].as_str().unwrap()).into();
-            // V4 keys are derived from the description.
-            i.as_object_mut().unwrap().remove("key");
-            i
-        })
-        .collect();
-    pact["interactions"] = made.into();
+    let mut pact = copied_pact(n);
     pact["consumer"]["name"] = consumer.into();
     std::fs::write(
-        dir.join(format!("{consumer}-uipath-identity.json")),
+        dir.join(format!("{consumer}-{PROVIDER}.json")),
         serde_json::to_vec_pretty(&pact).unwrap(),
     )
     .unwrap();

@@ -10,8 +10,8 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts, pacts_dir,
-    start_emulator,
+    Run, ScratchDir, committed_pact, copied_pact, orchestrator_pact, orchestrator_pact_with_env,
+    pacts, pacts_dir, start_emulator,
 };
 
 const INTERACTIONS: [&str; 5] = [
@@ -142,21 +142,8 @@ async fn a_pact_whose_states_carry_no_password_still_verifies() {
     std::fs::write(dir.join(file), pact.to_string()).unwrap();
     let old = dir.to_string_lossy().into_owned();
 
-    let embedded = orchestrator_pact(["verify", "--pacts", &old]).await;
+    let (embedded, through_url) = verify_in_process_and_through_the_state_url(&old).await;
     assert_eq!(embedded.code, 0, "{embedded}");
-
-    let emulator = start_emulator(EmulatorConfig::default()).await;
-    let url = emulator.url();
-    let through_url = orchestrator_pact([
-        "verify",
-        "--pacts",
-        &old,
-        "--base-url",
-        &url,
-        "--state-change-url",
-        &format!("{url}/_pact/provider-states"),
-    ])
-    .await;
     assert_eq!(through_url.code, 0, "{through_url}");
 }
 
@@ -187,23 +174,29 @@ async fn the_readmes_example_of_another_consumers_interaction_verifies() {
     .unwrap();
     let pacts = dir.to_string_lossy().into_owned();
 
-    let embedded = orchestrator_pact(["verify", "--pacts", &pacts]).await;
+    let (embedded, through_url) = verify_in_process_and_through_the_state_url(&pacts).await;
     assert_eq!(embedded.code, 0, "{embedded}");
     assert!(embedded.stdout.contains("1 verified"), "{embedded}");
+    assert_eq!(through_url.code, 0, "{through_url}");
+}
 
+/// `verify` of `pacts` twice: against the embedded emulator, and against a
+/// served one through its state URL.
+async fn verify_in_process_and_through_the_state_url(pacts: &str) -> (Run, Run) {
+    let embedded = orchestrator_pact(["verify", "--pacts", pacts]).await;
     let emulator = start_emulator(EmulatorConfig::default()).await;
     let url = emulator.url();
     let through_url = orchestrator_pact([
         "verify",
         "--pacts",
-        &pacts,
+        pacts,
         "--base-url",
         &url,
         "--state-change-url",
         &format!("{url}/_pact/provider-states"),
     ])
     .await;
-    assert_eq!(through_url.code, 0, "{through_url}");
+    (embedded, through_url)
 }
 
 #[tokio::test]
@@ -488,25 +481,17 @@ async fn a_filter_matching_only_a_skipped_interaction_reports_the_skip() {
     assert!(!run.stderr.contains("no interaction matches"), "{run}");
 }
 
-/// A pact of `copies` times the recorded interactions, each copy under a
-/// new description (`… (copy K)`), written to a scratch folder.
-fn many_interactions(copies: usize) -> (ScratchDir, Vec<String>) {
-    let mut pact = committed_pact();
-    let originals = pact["interactions"].as_array().unwrap().clone();
-    let mut interactions = Vec::new();
-    for k in 0..copies {
-        for original in &originals {
-            let mut copy = original.clone();
-            copy["description"] =
-                format!("{} (copy {k})", original["description"].as_str().unwrap()).into();
-            interactions.push(copy);
-        }
-    }
-    let descriptions = interactions
+/// A pact of `n` interactions, copies of the recorded ones under new
+/// descriptions ([`copied_pact`]), written to a scratch folder; with the
+/// descriptions in pact order.
+fn many_interactions(n: usize) -> (ScratchDir, Vec<String>) {
+    let pact = copied_pact(n);
+    let descriptions = pact["interactions"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|i| i["description"].as_str().unwrap().to_owned())
         .collect();
-    pact["interactions"] = interactions.into();
     let dir = ScratchDir::new();
     std::fs::write(dir.join("many.json"), pact.to_string()).unwrap();
     (dir, descriptions)
@@ -514,7 +499,7 @@ fn many_interactions(copies: usize) -> (ScratchDir, Vec<String>) {
 
 #[tokio::test]
 async fn a_pact_of_many_interactions_reports_each_once_in_pact_order_with_its_verdict() {
-    let (dir, descriptions) = many_interactions(60);
+    let (dir, descriptions) = many_interactions(300);
     let emulator = start_emulator(EmulatorConfig {
         deviation: Some(Deviation::WrongPasswordSucceeds),
         ..EmulatorConfig::default()
