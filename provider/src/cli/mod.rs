@@ -5,6 +5,7 @@
 //! typed settings built from them (`broker`: the broker commands' flags).
 
 pub(crate) mod broker;
+pub(crate) mod generate;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroUsize;
@@ -94,6 +95,10 @@ pub enum Command {
     /// file), or with `--out DIR` write its pact files there, byte for byte,
     /// to publish them, read them, or hand them to another verifier.
     Pacts(PactsArgs),
+    /// Print the man page (`generate man | man -l -`) or a shell's
+    /// completions (`source <(orchestrator-pact generate complete-bash)`;
+    /// also `complete-zsh`, `complete-fish`, `complete-powershell`).
+    Generate(generate::GenerateArgs),
 }
 
 /// `orchestrator-pact pacts`.
