@@ -10,7 +10,7 @@ use clap::{Args, CommandFactory, ValueEnum};
 use clap_complete::Shell;
 
 use super::Cli;
-use crate::EXIT_OK;
+use crate::exit::EXIT_OK;
 
 /// `orchestrator-pact generate`.
 #[derive(Debug, Args)]
