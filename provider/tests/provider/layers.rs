@@ -281,7 +281,7 @@ fn layer_of(module: &str) -> Option<usize> {
 fn long_functions(limit: usize) -> Vec<String> {
     let root = workspace();
     let mut found = Vec::new();
-    for crate_src in ["provider/src", "consumer/src"] {
+    for crate_src in ["provider/src", "emulator/src", "consumer/src"] {
         for file in rust_files(&root.join(crate_src)) {
             let shown = file
                 .strip_prefix(&root)
