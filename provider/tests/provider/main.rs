@@ -20,6 +20,7 @@ mod logs;
 mod other_consumers;
 mod secrets;
 mod serve;
+mod snapshots;
 mod spec;
 mod tenant;
 mod tenant_api;
