@@ -1,6 +1,6 @@
 //! The shape of the command-line crate, read from its source: the
-//! top-level modules import each other in one direction only (README, "How
-//! it is built"), and no function outside tests is longer than
+//! top-level modules import each other in one direction only (docs/building.md,
+//! "Layers of the command"), and no function outside tests is longer than
 //! [`MAX_FN_LINES`]. `ci/module-graph.sh` prints the same graph.
 //!
 //! Only the standard library: the source is lexed just enough to leave out
