@@ -2,8 +2,8 @@
 //! `/_pact/provider-states` endpoint and by `verify`'s in-process executor.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use serde_json::Value;
 use uipath_identity_client::contract::{self, ProviderState, StateParamsError, StateValues};
 use uipath_identity_client::{SecretString, UserId};
@@ -31,15 +31,15 @@ pub(crate) struct Ledger {
 
 impl Ledger {
     fn push(&self, state: &str, id: UserId) {
-        self.lock().entry(state.to_owned()).or_default().push(id);
+        self.created
+            .lock()
+            .entry(state.to_owned())
+            .or_default()
+            .push(id);
     }
 
     fn pop(&self, state: &str) -> Option<UserId> {
-        self.lock().get_mut(state).and_then(Vec::pop)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<UserId>>> {
-        self.created.lock().unwrap_or_else(|p| p.into_inner())
+        self.created.lock().get_mut(state).and_then(Vec::pop)
     }
 }
 
