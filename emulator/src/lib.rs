@@ -123,6 +123,11 @@ pub use faults::{FaultKind, FaultRoute, FaultRule, Faults, classify};
 pub use policy::PasswordPolicy;
 pub use store::{Store, User};
 
+// The README's example runs as a doc test too, so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
+
 /// Where Pact verifiers post `{"state", "params", "action"}` to set up and
 /// tear down provider states (see [`states`]).
 pub const PROVIDER_STATES_PATH: &str = "/_pact/provider-states";
