@@ -7,4 +7,5 @@ mod concurrency;
 mod connections;
 mod fixtures;
 mod fuzz;
+mod provider_states;
 mod tenant_api;
