@@ -15,10 +15,8 @@ pub(crate) const MAX_STRING_CHARS: usize = 512;
 
 /// The bound command. `None` is a field that was missing or `null`.
 #[derive(Debug, Default)]
-pub struct ChangePasswordCommand {
-    /// `oldPassword`.
+pub(crate) struct ChangePasswordCommand {
     pub old_password: Option<String>,
-    /// `newPassword`.
     pub new_password: Option<String>,
 }
 
@@ -140,7 +138,7 @@ fn single(field: &str, message: impl Into<String>) -> BindErrors {
 
 /// The JSON type a command field binds to, and how Newtonsoft converts.
 #[derive(Clone, Copy, Debug)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     /// `string`, nullable; numbers and booleans are read as their text.
     Str,
     /// `string` (uuid), nullable.
@@ -160,7 +158,7 @@ pub enum FieldKind {
 }
 
 /// A command: its .NET type name and its fields.
-pub struct CommandShape {
+pub(crate) struct CommandShape {
     /// The type name used in messages, e.g. `ChangeUserPasswordCommand`.
     pub type_name: &'static str,
     /// Each field's JSON name and kind.
@@ -186,7 +184,7 @@ pub(crate) const USER_TYPES: &[&str] = &[
 ];
 
 /// `CreateUserCommand`.
-pub const CREATE_USER: CommandShape = CommandShape {
+pub(crate) const CREATE_USER: CommandShape = CommandShape {
     type_name: "CreateUserCommand",
     fields: &[
         ("id", FieldKind::Uuid),
@@ -238,16 +236,16 @@ pub(crate) const BULK_DELETE: CommandShape = CommandShape {
 /// A bound command: each field present in the body under its canonical
 /// name, converted to its kind (`null` kept as `Value::Null`).
 #[derive(Debug, Default)]
-pub struct Bound(BTreeMap<&'static str, Value>);
+pub(crate) struct Bound(BTreeMap<&'static str, Value>);
 
 impl Bound {
     /// A string field, `None` when missing or null.
-    pub fn str(&self, field: &str) -> Option<String> {
+    pub(crate) fn str(&self, field: &str) -> Option<String> {
         self.0.get(field).and_then(Value::as_str).map(str::to_owned)
     }
 
     /// A uuid field, `None` when missing or null.
-    pub fn uuid(&self, field: &str) -> Option<uuid::Uuid> {
+    pub(crate) fn uuid(&self, field: &str) -> Option<uuid::Uuid> {
         self.0
             .get(field)
             .and_then(Value::as_str)
@@ -255,17 +253,17 @@ impl Bound {
     }
 
     /// A boolean field, `None` when missing.
-    pub fn bool(&self, field: &str) -> Option<bool> {
+    pub(crate) fn bool(&self, field: &str) -> Option<bool> {
         self.0.get(field).and_then(Value::as_bool)
     }
 
     /// An integer field, `None` when missing or null.
-    pub fn int(&self, field: &str) -> Option<i64> {
+    pub(crate) fn int(&self, field: &str) -> Option<i64> {
         self.0.get(field).and_then(Value::as_i64)
     }
 
     /// A uuid list, empty when missing or null.
-    pub fn uuids(&self, field: &str) -> Vec<uuid::Uuid> {
+    pub(crate) fn uuids(&self, field: &str) -> Vec<uuid::Uuid> {
         self.0
             .get(field)
             .and_then(Value::as_array)
@@ -351,7 +349,7 @@ fn convert(kind: FieldKind, value: &Value) -> Result<Value, String> {
 
 /// Binds `body` to `shape` the way ASP.NET Core with Newtonsoft does, or
 /// gives the errors it would put in a 400 `ValidationProblemDetails`.
-pub fn bind_command(body: &[u8], shape: &CommandShape) -> Result<Bound, BindErrors> {
+pub(crate) fn bind_command(body: &[u8], shape: &CommandShape) -> Result<Bound, BindErrors> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(single("", "A non-empty request body is required."));
     }
@@ -439,7 +437,7 @@ pub fn bind_command(body: &[u8], shape: &CommandShape) -> Result<Bound, BindErro
 
 /// Binds `body` to `ChangeUserPasswordCommand`; a missing or null
 /// `newPassword` is an error, as the action cannot proceed without it.
-pub fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
+pub(crate) fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
     let bound = bind_command(body, &CHANGE_PASSWORD)?;
     let command = ChangePasswordCommand {
         old_password: bound.str("oldPassword"),
@@ -453,6 +451,8 @@ pub fn bind(body: &[u8]) -> Result<ChangePasswordCommand, BindErrors> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -471,5 +471,52 @@ mod tests {
         let text = r#"{"oldPassword":{"value":"x"}}"#;
         let (_, offset) = top_level_members(text)[0].clone();
         assert_eq!(line_position(text, offset), (1, 16));
+    }
+
+    /// JSON whose members are the commands' fields, nested, with values of
+    /// every kind, wrong ones included.
+    fn json_body() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+            Just(Value::from("0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e")),
+        ];
+        let names: Vec<&str> = [CHANGE_PASSWORD, CREATE_USER, UPDATE_USER, BULK_DELETE]
+            .iter()
+            .flat_map(|shape| shape.fields.iter().map(|(name, _)| *name))
+            .chain(["x", "userName "])
+            .collect();
+        leaf.prop_recursive(4, 32, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(names.clone()).prop_map(str::to_owned),
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            json_body().prop_map(|v| v.to_string().into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..300),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn binding_any_bytes_never_panics(body in body()) {
+            let _ = bind(&body);
+            for shape in [&CREATE_USER, &UPDATE_USER, &BULK_DELETE] {
+                let _ = bind_command(&body, shape);
+            }
+        }
     }
 }

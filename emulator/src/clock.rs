@@ -7,8 +7,10 @@
 //! test's own runtime, and a paused runtime jumps to its next timer whenever
 //! it waits on a socket, which would fire the emulator's read time-outs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 /// Real time ([`Clock::system`], the default) or a clock that moves only
 /// when told to ([`Clock::manual`]). Clones share the same time.
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 pub struct Clock(Option<Arc<Mutex<Instant>>>);
 
 impl Clock {
-    /// The machine's monotonic clock.
+    /// Real time ([`Instant::now`]).
     pub fn system() -> Self {
         Self(None)
     }
@@ -31,7 +33,7 @@ impl Clock {
     pub fn now(&self) -> Instant {
         match &self.0 {
             None => Instant::now(),
-            Some(now) => *now.lock().unwrap_or_else(|p| p.into_inner()),
+            Some(now) => *now.lock(),
         }
     }
 
@@ -44,6 +46,6 @@ impl Clock {
             .0
             .as_ref()
             .expect("only a manual clock can be advanced");
-        *now.lock().unwrap_or_else(|p| p.into_inner()) += by;
+        *now.lock() += by;
     }
 }

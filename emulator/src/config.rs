@@ -1,5 +1,6 @@
-//! How the emulator behaves: built from `serve`'s flags and an optional
-//! TOML or JSON file, as plain values with every secret wrapped.
+//! How a tenant behaves ([`EmulatorConfig`]), and the configuration file
+//! `orchestrator-pact serve --config` reads ([`ConfigFile`]): plain values,
+//! every secret wrapped so that it never prints.
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,7 +22,8 @@ pub(crate) const SCOPE_USER_WRITE: &str = "PM.User.Write";
 /// Every user scope, what a token gets unless its scopes are listed.
 pub(crate) const ALL_USER_SCOPES: [&str; 3] = [SCOPE_USER, SCOPE_USER_READ, SCOPE_USER_WRITE];
 
-/// The organization users go to when none is configured.
+/// The organization (`partitionGlobalId`) seeded and provider-state users
+/// go to when [`EmulatorConfig::organizations`] is empty.
 pub const DEFAULT_ORGANIZATION: Uuid = Uuid::from_u128(0x6f72_6368_6573_7472_6174_6f72_2d70_6163);
 
 /// Every user scope, as a token's list.
@@ -29,7 +31,8 @@ pub(crate) fn all_scopes() -> Vec<String> {
     ALL_USER_SCOPES.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// Scopes as people write them: separated by spaces or commas.
+/// The scopes of a list as people write it, with commas or spaces between
+/// them (`"PM.User.Read, PM.User.Write"`).
 pub fn split_scopes(text: &str) -> Vec<String> {
     text.split([',', ' '])
         .filter(|s| !s.is_empty())
@@ -37,13 +40,16 @@ pub fn split_scopes(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A static bearer token (a Personal Access Token) and its scopes.
+/// A bearer token the tenant accepts as it is, as UiPath accepts a Personal
+/// Access Token: it never expires. `From<&str>` gives it every user scope;
+/// `"TOKEN:SCOPES".parse()` the scopes listed.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaticToken {
-    /// The token.
+    /// What a client sends after `Authorization: Bearer `.
     pub token: BearerToken,
-    /// Its scopes.
+    /// The scopes it carries (`PM.User`, `PM.User.Read`, `PM.User.Write`):
+    /// a call needs `PM.User` or the narrower scope for what it does.
     #[serde(default = "all_scopes")]
     pub scopes: Vec<String>,
 }
@@ -85,15 +91,18 @@ impl std::str::FromStr for StaticToken {
     }
 }
 
-/// An External Application: client credentials and the scopes it may ask for.
+/// An External Application, which gets tokens from `connect/token` with
+/// the client-credentials grant; `"ID:SECRET[:SCOPES]".parse()` builds one.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    /// The client id.
+    /// The `client_id` of the token request.
     pub id: String,
-    /// The client secret.
+    /// The `client_secret` of the token request.
     pub secret: SecretString,
-    /// The scopes it may be granted.
+    /// The scopes it may be granted: all of them when the request asks
+    /// for none, and a request for any other scope is refused
+    /// (`invalid_scope`).
     #[serde(default = "all_scopes")]
     pub scopes: Vec<String>,
 }
@@ -101,7 +110,7 @@ pub struct ClientSpec {
 impl std::str::FromStr for ClientSpec {
     type Err = String;
 
-    /// `ID:SECRET[:SCOPES]`.
+    /// `ID:SECRET[:SCOPES]`, scopes separated by commas or spaces.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.splitn(3, ':');
         let id = parts.next().unwrap_or_default().trim();
@@ -117,13 +126,15 @@ impl std::str::FromStr for ClientSpec {
     }
 }
 
-/// A user that exists from the start.
+/// A user that exists from the start ([`SeedUser::new`], or
+/// `"UUID:PASSWORD".parse()`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SeedUser {
-    /// Its id.
+    /// The `{userId}` of its paths.
     pub id: Uuid,
-    /// Its password.
+    /// Its current password: the `oldPassword` a change must send. Not
+    /// checked against the policy, which applies to new passwords only.
     pub password: Password,
     /// Its user name (default `user-<first 8 of id>`).
     #[serde(default)]
@@ -133,10 +144,23 @@ pub struct SeedUser {
     pub organization: Option<Uuid>,
 }
 
+impl SeedUser {
+    /// A user with `id` and `password`, named `user-<first 8 of id>`, in
+    /// the first organization.
+    pub fn new(id: UserId, password: impl Into<Password>) -> Self {
+        Self {
+            id: *id.as_uuid(),
+            password: password.into(),
+            user_name: None,
+            organization: None,
+        }
+    }
+}
+
 impl std::str::FromStr for SeedUser {
     type Err = String;
 
-    /// `UUID:PASSWORD`.
+    /// `UUID:PASSWORD`; the password may contain `:`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (id, password) = s.split_once(':').ok_or(
             "expected `UUID:PASSWORD`, such as `0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e:Passw0rd`",
@@ -144,12 +168,7 @@ impl std::str::FromStr for SeedUser {
         let id: UserId = id
             .parse()
             .map_err(|e: uipath_identity_client::UserIdError| e.to_string())?;
-        Ok(Self {
-            id: *id.as_uuid(),
-            password: Password::new(password),
-            user_name: None,
-            organization: None,
-        })
+        Ok(Self::new(id, Password::new(password)))
     }
 }
 
@@ -180,7 +199,10 @@ pub(crate) const DEFAULT_LOCKOUT_THRESHOLD: u32 = 10;
 /// Lifetime of an issued access token, as UiPath's (one hour).
 pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// How the emulator behaves.
+/// Everything a tenant is started with. `EmulatorConfig::default()` is an
+/// open tenant (any bearer token accepted) with no users, Standalone's
+/// default password policy, lockout after 10 wrong passwords, one-hour
+/// tokens, no faults and no admin endpoints.
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// The password policy new passwords must meet.
@@ -188,7 +210,7 @@ pub struct EmulatorConfig {
     /// Static bearer tokens. With none, and no clients, any bearer token is
     /// accepted with every user scope ("open" mode).
     pub tokens: Vec<StaticToken>,
-    /// Client-credentials applications for `connect/token`.
+    /// The applications that may get tokens from `connect/token`.
     pub clients: Vec<ClientSpec>,
     /// Organization (partition) ids; the first gets seeded users and
     /// provider-state users.
@@ -206,7 +228,8 @@ pub struct EmulatorConfig {
     pub faults: Vec<FaultRule>,
     /// Whether the `/_admin/` endpoints (faults, unlock) are served.
     pub admin: bool,
-    /// The largest request body read.
+    /// Bodies longer than this many bytes are refused with 413 before
+    /// they are read whole (default [`DEFAULT_MAX_BODY_BYTES`]).
     pub max_body_bytes: usize,
     /// A deliberate departure from the contract, if any.
     pub deviation: Option<Deviation>,
@@ -250,40 +273,45 @@ impl EmulatorConfig {
     }
 }
 
-/// The configuration file: every setting optional.
+/// A configuration file as written (TOML, or JSON for a `.json` path):
+/// every key optional and kebab-case, an unknown key refused. Each field is
+/// the [`EmulatorConfig`] field of the same meaning; `None` and empty leave
+/// the default (or a command-line flag) in force.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigFile {
-    /// Port to listen on.
+    /// The port to listen on, which [`EmulatorConfig`] does not hold (the
+    /// caller binds the socket).
     pub port: Option<u16>,
-    /// Organization ids.
+    /// [`EmulatorConfig::organizations`].
     #[serde(default)]
     pub organizations: Vec<Uuid>,
-    /// Client-credentials applications.
+    /// [`EmulatorConfig::clients`].
     #[serde(default)]
     pub clients: Vec<ClientSpec>,
-    /// Static bearer tokens.
+    /// [`EmulatorConfig::tokens`].
     #[serde(default)]
     pub tokens: Vec<StaticToken>,
-    /// Seeded users.
+    /// [`EmulatorConfig::users`].
     #[serde(default)]
     pub users: Vec<SeedUser>,
-    /// The password policy.
+    /// [`EmulatorConfig::policy`], as `[password-policy]`.
     pub password_policy: Option<PasswordPolicy>,
-    /// Failed checks before lockout (0 never locks).
+    /// [`EmulatorConfig::lockout_threshold`].
     pub lockout_threshold: Option<u32>,
-    /// Token lifetime in seconds.
+    /// [`EmulatorConfig::token_lifetime`], in seconds.
     pub token_lifetime: Option<u64>,
-    /// Fault rules.
+    /// [`EmulatorConfig::faults`].
     #[serde(default)]
     pub faults: Vec<FaultRule>,
-    /// Serve the `/_admin/` endpoints.
+    /// [`EmulatorConfig::admin`].
     pub admin: Option<bool>,
-    /// Largest request body, in bytes.
+    /// [`EmulatorConfig::max_body_bytes`].
     pub max_body_bytes: Option<usize>,
 }
 
-/// Why a configuration file was refused.
+/// Why a configuration file was refused; it displays the file's path, and
+/// the line and column where the parser stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration file `{path}`: {reason}")]
 pub struct ConfigFileError {

@@ -1,8 +1,9 @@
-//! Faults on demand, for testing clients of the API: per route, answer 429
+//! Faults on demand, for testing how a client copes: per route, answer 429
 //! with `Retry-After`, 503, a delay, or drop the connection; for the next K
-//! requests, for a share of them, or for all.
+//! requests, for a share of them, or for all. Rules come from
+//! [`EmulatorConfig::faults`](crate::EmulatorConfig::faults) at start, and
+//! from [`Faults::add`] (or `POST /_admin/faults`) while the tenant serves.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -10,15 +11,19 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::{Emulator, answers};
 
-/// The routes a fault can target.
+/// The operation a fault rule applies to, as [`classify`] tells it from a
+/// request's method and path (under any prefix). Written in kebab-case in
+/// rules: `create-user`, `change-password`, …
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultRoute {
-    /// Every Identity route.
+    /// Every request [`classify`] recognises; not the provider-state and
+    /// admin endpoints.
     Any,
     /// `POST …/connect/token`.
     Token,
@@ -38,34 +43,38 @@ pub enum FaultRoute {
     ChangePassword,
 }
 
-/// What the fault does.
+/// What a matching request gets instead of its answer; written `429`,
+/// `503`, `delay` and `drop` in rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
     /// 429 Too Many Requests with `Retry-After`.
     #[serde(rename = "429")]
     TooManyRequests,
-    /// 503 Service Unavailable.
+    /// 503 Service Unavailable, with a `ProblemDetails` body.
     #[serde(rename = "503")]
     Unavailable,
-    /// Wait, then answer normally.
+    /// The answer as usual, [`FaultRule::delay_ms`] late.
     Delay,
-    /// Close the connection without a complete answer.
+    /// The connection closed after the headers, with the body announced
+    /// but never sent, as a crashed server or a cut connection does.
     Drop,
 }
 
-/// One fault rule. Without `next` and `share` it applies to every request.
+/// One fault rule. Without `next` and `share` it applies to every matching
+/// request; `"route=…,kind=…".parse()` reads the command-line form.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FaultRule {
-    /// Which route.
+    /// The requests it applies to.
     pub route: FaultRoute,
-    /// What happens.
+    /// What they get instead.
     pub kind: FaultKind,
     /// `Retry-After` seconds of a 429 (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// Milliseconds of a delay.
+    /// How late a [`FaultKind::Delay`] answers, in milliseconds (at most
+    /// ten minutes); required for a delay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
     /// Only the next K matching requests.
@@ -77,7 +86,9 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
-    /// Checks the rule's numbers.
+    /// Refuses a rule that could never apply or makes no sense (`next=0`, a
+    /// share outside (0, 1], a delay without `delay-ms`, a delay over ten
+    /// minutes), saying why.
     pub fn validate(&self) -> Result<(), String> {
         if let Some(share) = self.share
             && !(share > 0.0 && share <= 1.0)
@@ -137,7 +148,8 @@ struct Active {
     remaining: Option<u64>,
 }
 
-/// The fault rules in force.
+/// The fault rules in force, in the order they were added: a request gets
+/// the first rule that matches it.
 #[derive(Default)]
 pub struct Faults {
     rules: Mutex<Vec<Active>>,
@@ -154,7 +166,7 @@ impl std::fmt::Debug for Faults {
 
 impl Faults {
     /// Rules in force from the start.
-    pub fn new(rules: &[FaultRule]) -> Self {
+    pub(crate) fn new(rules: &[FaultRule]) -> Self {
         let faults = Self::default();
         for rule in rules {
             faults.add(rule.clone());
@@ -162,25 +174,26 @@ impl Faults {
         faults
     }
 
-    /// Adds a rule.
+    /// Puts `rule` in force after the others, from the next request on.
     pub fn add(&self, rule: FaultRule) {
         let remaining = rule.next;
-        let mut rules = self.lock();
+        let mut rules = self.rules.lock();
         rules.push(Active { rule, remaining });
         self.count
             .store(rules.len(), std::sync::atomic::Ordering::Release);
     }
 
-    /// Removes every rule.
+    /// Ends every rule: requests are answered as usual again.
     pub fn clear(&self) {
-        let mut rules = self.lock();
+        let mut rules = self.rules.lock();
         rules.clear();
         self.count.store(0, std::sync::atomic::Ordering::Release);
     }
 
     /// The rules in force, with `next` showing what is left of it.
     pub fn list(&self) -> Vec<FaultRule> {
-        self.lock()
+        self.rules
+            .lock()
             .iter()
             .map(|a| FaultRule {
                 next: a.remaining,
@@ -195,11 +208,11 @@ impl Faults {
     }
 
     /// The fault to apply to a request on `route`, if any; counts it.
-    pub fn pick(&self, route: FaultRoute) -> Option<FaultRule> {
+    pub(crate) fn pick(&self, route: FaultRoute) -> Option<FaultRule> {
         if self.is_empty() {
             return None;
         }
-        let mut rules = self.lock();
+        let mut rules = self.rules.lock();
         let index = rules.iter().position(|a| {
             (a.rule.route == FaultRoute::Any || a.rule.route == route)
                 && a.rule.share.is_none_or(|p| rand::random::<f64>() < p)
@@ -215,13 +228,12 @@ impl Faults {
         }
         Some(rule)
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Active>> {
-        self.rules.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
-/// The route a request is for, from its method and path.
+/// The operation a request is for, from its method and path under any
+/// prefix; `None` for the provider-state and admin endpoints and unknown
+/// paths. Also for test doubles in front of the emulator that misbehave on
+/// one operation.
 pub fn classify(method: &Method, path: &str) -> Option<FaultRoute> {
     let at = path
         .find("/api/User")

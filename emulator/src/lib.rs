@@ -1,26 +1,105 @@
-//! The Identity emulator: `POST …/api/User/{userId}/changepassword` with the
-//! behaviour described in `API-FACTS.md`, and Pact's provider-state endpoint.
+//! An emulated UiPath Identity tenant for tests, served over HTTP on
+//! 127.0.0.1 in your own process: start one on a free port, seed its users,
+//! clients and tokens, point the code under test at its URL, add faults while
+//! it runs, look at its users afterwards, stop it.
 //!
-//! [`app`] builds the router over shared state, so tests can drive it in
-//! process; [`serve`] runs it on an injected listener until an injected
-//! shutdown future completes; [`spawn`] does both on `127.0.0.1:0` and hands
-//! back a handle, which is how `verify` embeds it.
+//! # What it emulates
+//! The user API that automation around UiPath calls, under the path prefixes
+//! a tenant serves it at: `/identity_/` (Automation Cloud and Suite) and
+//! `/identity/` (standalone installs), each also below `/{organization}/` and
+//! `/{organization}/{tenant}/`.
+//! - `POST …/api/User/{userId}/changepassword` (`{"oldPassword",
+//!   "newPassword"}`): 200 `{"succeeded": true, "errors": []}`; a wrong old
+//!   password, a locked user or a new password that breaks the
+//!   [`PasswordPolicy`] get 400 with ASP.NET Core Identity's `IdentityResult`
+//!   and its error codes (`PasswordMismatch`, `UserLockedOut`,
+//!   `PasswordTooShort`, `PasswordRequiresDigit`, …); a body that cannot be
+//!   bound gets 400 `ValidationProblemDetails` (`application/problem+json`)
+//!   with Newtonsoft.Json's messages; an unknown user 404.
+//! - `POST`, `GET`, `PUT`, `DELETE …/api/User[/{userId}]` and
+//!   `GET …/api/User/users/{organizationId}`: the user administration a
+//!   verifier of the call needs around it (create, read, list, set a
+//!   password without the old one, delete).
+//! - `POST …/connect/token`: client-credentials tokens for the
+//!   [`ClientSpec`]s configured, with the scopes `PM.User`, `PM.User.Read`
+//!   and `PM.User.Write` and an expiry.
+//!
+//! Calls without a bearer token get 401 with a `WWW-Authenticate: Bearer`
+//! challenge and no body, as ASP.NET Core's JwtBearer answers; a token
+//! without the scope the call needs gets 403. With no [`StaticToken`] and no
+//! [`ClientSpec`] configured, any bearer token is accepted. Consecutive wrong
+//! old passwords lock a user after [`EmulatorConfig::lockout_threshold`] (10,
+//! as Automation Cloud). Malformed and hostile requests get a 4xx with a
+//! JSON problem, never a 5xx unless a fault rule asks for one: bodies over
+//! [`EmulatorConfig::max_body_bytes`] 413, other media types 415, other
+//! methods 405, other paths 404.
+//!
+//! For contract tests it also serves Pact's provider-state endpoint at
+//! [`PROVIDER_STATES_PATH`] (see [`states`]); for tests of clients,
+//! [`FaultRule`]s (429 with `Retry-After`, 503, delays, dropped connections)
+//! and, with [`EmulatorConfig::admin`], `/_admin/faults` and
+//! `/_admin/users/{id}/unlock`; and, to prove that a contract test goes red
+//! when a tenant changes, [`Deviation`]s from the contract.
+//!
+//! # Start one in a test
+//! ```
+//! use uipath_identity_client::{
+//!     BaseUrl, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix, UserId,
+//! };
+//! use uipath_identity_emulator::{EmulatorConfig, SeedUser, StaticToken};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let user = UserId::random();
+//! let tenant = uipath_identity_emulator::start(EmulatorConfig {
+//!     users: vec![SeedUser::new(user, "Old-passw0rd")],
+//!     tokens: vec![StaticToken::from("test-token")],
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
+//!
+//! // The code under test, pointed at the tenant's URL.
+//! let base = BaseUrl::parse(&tenant.url(), IdentityPrefix::Cloud)?;
+//! let client = IdentityClient::new(base, Some("test-token".into()))?;
+//! let change = ChangePassword::new("Old-passw0rd", "New-passw0rd");
+//!
+//! // The next change-password call meets an outage.
+//! let outage = "route=change-password,kind=503,next=1".parse()?;
+//! tenant.emulator.faults.add(outage);
+//! let first = client.change_password(&user, &change).await?;
+//! assert!(matches!(first, ChangePasswordOutcome::Other { status: 503, .. }));
+//!
+//! let second = client.change_password(&user, &change).await?;
+//! assert_eq!(second, ChangePasswordOutcome::Changed);
+//! let stored = tenant.emulator.store.get(&user).expect("the seeded user");
+//! assert_eq!(stored.password.expect("a password").expose(), "New-passw0rd");
+//!
+//! tenant.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`start`] and [`spawn`] run it in a task of the caller's tokio runtime;
+//! [`serve`] runs it on a listener the caller binds, until a future the
+//! caller gives completes; [`app`] is the bare axum router, for tests that
+//! send it requests without a socket.
 
+#![warn(missing_docs, unreachable_pub)]
 // Refusals are axum `Response`s returned as `Err`: each lives for one
 // request, and boxing it would only add an allocation on the refusal path.
 #![allow(clippy::result_large_err)]
 
-pub(crate) mod answers;
-pub(crate) mod auth;
-pub(crate) mod binding;
-pub(crate) mod clock;
+mod answers;
+mod auth;
+mod binding;
+mod clock;
 pub mod config;
 pub mod faults;
 pub mod policy;
-pub(crate) mod routes;
+mod routes;
 pub mod states;
-pub(crate) mod store;
-pub(crate) mod tokens;
+mod store;
+mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,36 +114,45 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use binding::{CREATE_USER, bind, bind_command};
 pub use clock::Clock;
 pub use config::{
     ClientSpec, DEFAULT_MAX_BODY_BYTES, DEFAULT_ORGANIZATION, Deviation, EmulatorConfig, SeedUser,
     StaticToken,
 };
-pub use faults::{FaultRoute, FaultRule, classify};
+pub use faults::{FaultKind, FaultRoute, FaultRule, Faults, classify};
 pub use policy::PasswordPolicy;
-pub use store::Store;
+pub use store::{Store, User};
 
-/// The path of Pact's provider-state endpoint.
+// The README's example runs as a doc test too, so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
+
+/// Where Pact verifiers post `{"state", "params", "action"}` to set up and
+/// tear down provider states (see [`states`]).
 pub const PROVIDER_STATES_PATH: &str = "/_pact/provider-states";
 
-/// The emulator's state, shared by every request.
+/// One tenant: what every request reads and changes. Share it as
+/// `Arc<Emulator>` ([`EmulatorHandle::emulator`]) to look at its users or
+/// change its faults from the test while it serves.
 #[derive(Debug)]
 pub struct Emulator {
-    /// How it behaves.
+    /// The configuration it was started with; changing it needs a new
+    /// emulator.
     pub config: EmulatorConfig,
-    /// Its users.
+    /// The users, seeded ones first: read them to see what a client did
+    /// (passwords, lockout counters), or add and remove users directly.
     pub store: Store,
-    /// The bearer tokens it accepts.
-    pub tokens: tokens::Tokens,
-    /// The fault rules in force.
-    pub faults: faults::Faults,
+    /// The fault rules in force, which the test may change at any time.
+    pub faults: Faults,
+    tokens: tokens::Tokens,
     ledger: states::Ledger,
-    seen: std::sync::Mutex<Vec<String>>,
+    seen: parking_lot::Mutex<Vec<String>>,
 }
 
 impl Emulator {
-    /// An emulator with its seeded users.
+    /// A tenant with `config`'s users seeded, not yet serving: give it to
+    /// [`serve`] or [`app`].
     pub fn new(config: EmulatorConfig) -> Arc<Self> {
         let store = Store::default();
         for seed in &config.users {
@@ -87,23 +175,22 @@ impl Emulator {
             config,
             store,
             ledger: states::Ledger::default(),
-            seen: std::sync::Mutex::new(Vec::new()),
+            seen: parking_lot::Mutex::new(Vec::new()),
         })
     }
 
     /// Remembers a secret seen on the wire, when `record_secrets` is on.
-    pub fn saw_secret(&self, secret: &str) {
+    pub(crate) fn saw_secret(&self, secret: &str) {
         if self.config.record_secrets && !secret.is_empty() {
-            self.seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(secret.to_owned());
+            self.seen.lock().push(secret.to_owned());
         }
     }
 
-    /// Every password and token seen so far (with `record_secrets`).
+    /// Every password and token received or issued so far, when
+    /// [`EmulatorConfig::record_secrets`] is on (empty otherwise): what a
+    /// test searches a client's output and logs for.
     pub fn secrets_seen(&self) -> Vec<String> {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.seen.lock().clone()
     }
 }
 
@@ -148,9 +235,11 @@ async fn not_found() -> Response {
     answers::problem(StatusCode::NOT_FOUND, None)
 }
 
-/// The router: the Identity API under `/identity_/` and `/identity/`, each
-/// also under `/{org}/` and `/{org}/{tenant}/`, and the provider-state
-/// endpoint.
+/// The axum router of `emulator`, with no socket: the Identity API under
+/// `/identity_/` and `/identity/`, each also under `/{org}/` and
+/// `/{org}/{tenant}/`, the provider-state endpoint, and the admin routes
+/// when configured. For tests that call it as a `tower::Service`, or that
+/// wrap it in middleware of their own (a tenant that misbehaves on purpose).
 pub fn app(emulator: Arc<Emulator>) -> Router {
     let identity = identity_routes();
     let mut router = Router::new().route(
@@ -200,7 +289,8 @@ impl Default for ConnectionLimits {
 }
 
 /// Serves `emulator` on `listener` until `shutdown` completes, with the
-/// default [`ConnectionLimits`].
+/// default [`ConnectionLimits`]: for a caller that binds its own socket and
+/// owns the task (`orchestrator-pact serve` does).
 pub async fn serve(
     listener: TcpListener,
     emulator: Arc<Emulator>,
@@ -281,12 +371,15 @@ pub async fn serve_with_limits(
     Ok(())
 }
 
-/// A running emulator; dropping it stops it.
+/// A tenant serving in a task of the runtime that started it. Dropping it
+/// stops it without waiting; [`EmulatorHandle::stop`] waits for the
+/// requests in flight.
 #[derive(Debug)]
 pub struct EmulatorHandle {
-    /// Where it listens.
+    /// The address the listener got (with [`start`], 127.0.0.1 and the port
+    /// the system picked).
     pub addr: SocketAddr,
-    /// Its state, for looking at users from tests and in-process states.
+    /// The tenant being served: its users, faults and configuration.
     pub emulator: Arc<Emulator>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -317,7 +410,14 @@ impl Drop for EmulatorHandle {
     }
 }
 
-/// Starts an emulator on `addr` (port 0 picks a free one) in a task.
+/// Starts a tenant on 127.0.0.1 with a port the system picks, in a task of
+/// the caller's tokio runtime; its URL is [`EmulatorHandle::url`].
+pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    spawn(config, SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))).await
+}
+
+/// Starts a tenant listening on `addr` (port 0 picks a free one), in a task
+/// of the caller's tokio runtime. Fails when `addr` cannot be bound.
 pub async fn spawn(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<EmulatorHandle> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;

@@ -9,11 +9,15 @@ use uipath_identity_client::outcome::{
     CODE_PASSWORD_REQUIRES_UPPER, CODE_PASSWORD_TOO_SHORT,
 };
 
-/// What a new password must satisfy.
+/// The rules a new password must meet, as ASP.NET Core Identity's
+/// `PasswordOptions` state them; the default is Standalone 2023.4's. Applied
+/// to the `newPassword` of a change, the `password` of an update, and the
+/// `password` of a created user when it asks for `validatePassword`; never
+/// to a seeded user's.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PasswordPolicy {
-    /// Minimum length in characters.
+    /// Counted in characters, not bytes.
     pub min_length: usize,
     /// At least one digit `0`-`9`.
     pub require_digit: bool,
@@ -23,7 +27,7 @@ pub struct PasswordPolicy {
     pub require_uppercase: bool,
     /// At least one character that is neither letter nor digit.
     pub require_non_alphanumeric: bool,
-    /// Minimum number of distinct characters.
+    /// Distinct characters the password must contain; 1 checks nothing.
     pub required_unique_chars: usize,
 }
 
@@ -134,7 +138,7 @@ impl PasswordPolicy {
     /// A password this policy refuses as too short, and for nothing else
     /// where that is possible: a lowercase letter and a digit, cut below the
     /// minimum length.
-    pub fn too_short_example(&self) -> String {
+    pub(crate) fn too_short_example(&self) -> String {
         let keep = self.min_length.saturating_sub(1);
         "a1Bc-2dE3fG4hI5jK6lM7nO8pQ9rS0t"
             .chars()

@@ -3,57 +3,65 @@
 //! so concurrent calls never lose or double an update.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::SystemTime;
 
+use parking_lot::Mutex;
 use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_USER_LOCKED_OUT};
 use uipath_identity_client::{IdentityError, SecretString, UserId};
 use uuid::Uuid;
 
 use super::policy::PasswordPolicy;
 
-/// A user of the emulated tenant.
+/// A user of the tenant, with what `UserDto` shows of it and what only the
+/// tenant knows (its password, its lockout counters).
 #[derive(Clone, Debug)]
 pub struct User {
-    /// Its id.
+    /// The `{userId}` of its paths.
     pub id: UserId,
-    /// Its organization.
+    /// The organization it belongs to (`partitionGlobalId`).
     pub partition: Uuid,
     /// Its user name (unique in the organization, case-insensitive).
     pub user_name: String,
     /// Its email (unique in the organization when set).
     pub email: Option<String>,
-    /// First name.
+    /// `name` (given name) in `UserDto`.
     pub name: Option<String>,
-    /// Last name.
+    /// `surname` (family name) in `UserDto`.
     pub surname: Option<String>,
-    /// Display name.
+    /// `displayName` in `UserDto`.
     pub display_name: Option<String>,
-    /// `UserType`, such as `user`.
+    /// `type` in `UserDto`: `user` unless created as another `UserType`
+    /// (`robot`, `directoryUser`, …).
     pub kind: String,
-    /// Whether it bypasses the basic-auth restriction.
+    /// `bypassBasicAuthRestriction` in `UserDto`.
     pub bypass_basic_auth_restriction: bool,
-    /// Whether it accepted its invitation.
+    /// `invitationAccepted` in `UserDto`.
     pub invitation_accepted: bool,
-    /// The legacy numeric id.
+    /// `legacyId` in `UserDto`: numbered from 1 in order of creation
+    /// unless set.
     pub legacy_id: i64,
-    /// Group ids.
+    /// `groupIDs` in `UserDto`.
     pub group_ids: Vec<Uuid>,
-    /// When it was created.
+    /// `creationTime` in `UserDto`; the list sorts by it on request.
     pub created: SystemTime,
-    /// Its current password, if it has one.
+    /// What `oldPassword` must be for a change to succeed; `None`: no
+    /// change can succeed (a user created without one).
     pub password: Option<SecretString>,
-    /// Consecutive failed password checks.
+    /// Wrong old passwords since the last right one: at
+    /// [`EmulatorConfig::lockout_threshold`](crate::EmulatorConfig::lockout_threshold)
+    /// the user is locked.
     pub failed_checks: u32,
     /// Every change-password request that carried a wrong old password,
     /// locked out or not; never reset (what a test of lockout risk counts).
     pub wrong_passwords: u32,
-    /// Whether it is locked out.
+    /// Locked out: every change is refused with `UserLockedOut` until
+    /// [`Store::unlock`] (or `PUT` with `isActive: true`).
     pub locked: bool,
 }
 
 impl User {
-    /// A plain local user with a password.
+    /// A local user of `partition` (`type` `user`), created now, with no
+    /// email or names.
     pub fn new(
         id: UserId,
         partition: Uuid,
@@ -82,64 +90,47 @@ impl User {
     }
 }
 
-/// How a password change ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ChangeResult {
-    /// The password is changed.
+pub(crate) enum ChangeResult {
     Changed,
-    /// No such user.
     UnknownUser,
-    /// Refused, with ASP.NET Identity's errors.
+    /// ASP.NET Identity's errors, in its order.
     Refused(Vec<IdentityError>),
 }
 
 /// The fields `PUT api/User/{id}` (`UpdateUserCommand`) changes; `None`
 /// and empty leave a field as it is.
 #[derive(Debug, Default)]
-pub struct UserUpdate {
-    /// First name.
+pub(crate) struct UserUpdate {
     pub name: Option<String>,
-    /// Last name.
     pub surname: Option<String>,
-    /// Display name.
     pub display_name: Option<String>,
-    /// Email.
     pub email: Option<String>,
-    /// Active (false locks the user out).
+    /// False locks the user out; true unlocks it.
     pub is_active: Option<bool>,
-    /// A new password, set without the current one.
+    /// Set without the current one.
     pub password: Option<String>,
-    /// Groups to add.
     pub groups_to_add: Vec<Uuid>,
-    /// Groups to remove.
     pub groups_to_remove: Vec<Uuid>,
-    /// Whether it bypasses the basic-auth restriction.
     pub bypass_basic_auth_restriction: Option<bool>,
-    /// Whether it accepted its invitation.
     pub invitation_accepted: Option<bool>,
 }
 
-/// A page of users.
 #[derive(Debug)]
-pub struct Page {
-    /// How many users matched in all.
+pub(crate) struct Page {
+    /// How many users matched, on every page.
     pub total: usize,
-    /// This page of them.
     pub users: Vec<User>,
 }
 
-/// How to list users.
 #[derive(Debug, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Case-insensitive substring of user name, email, names.
     pub search: Option<String>,
-    /// Page size.
     pub top: usize,
-    /// Users to skip.
     pub skip: usize,
-    /// Field to sort by (`userName` by default).
+    /// `userName` unless given.
     pub sort_by: Option<String>,
-    /// Descending instead of ascending.
     pub descending: bool,
 }
 
@@ -162,22 +153,26 @@ impl Inner {
     }
 }
 
-/// All users, behind one lock.
+/// The tenant's users, across its organizations. Every call takes one lock
+/// and checks and applies at once, so concurrent requests never lose or
+/// double an update; reads hand out copies.
 #[derive(Debug, Default)]
 pub struct Store {
     inner: Mutex<Inner>,
 }
 
 impl Store {
-    /// Adds or replaces a user (seeding and provider states).
+    /// Adds `user`, or replaces the user with its id, without the checks
+    /// `POST api/User` makes (unique names, the password policy): for
+    /// setting up a test's world.
     pub fn insert(&self, user: User) {
-        self.lock().put(user);
+        self.inner.lock().put(user);
     }
 
     /// Creates a user as `POST api/User` does: refused with Identity errors
     /// when the user name or email is taken in its organization, the id is
     /// taken, or the password breaks the policy.
-    pub fn create(
+    pub(crate) fn create(
         &self,
         user: User,
         validate_password: bool,
@@ -204,7 +199,7 @@ impl Store {
         if validate_password && let Some(password) = &user.password {
             errors.extend(policy.violations(password.expose()));
         }
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         if inner.users.contains_key(&user.id) {
             errors.push(IdentityError::new(
                 "DuplicateUserId",
@@ -241,14 +236,15 @@ impl Store {
         Ok(inner.put(user))
     }
 
-    /// Removes a user; whether it existed.
+    /// Removes the user with `id`, as `DELETE api/User/{id}` does; whether
+    /// there was one.
     pub fn remove(&self, id: &UserId) -> bool {
-        self.lock().users.remove(id).is_some()
+        self.inner.lock().users.remove(id).is_some()
     }
 
     /// Removes the given users of an organization; how many were removed.
-    pub fn remove_many(&self, partition: Uuid, ids: &[Uuid]) -> usize {
-        let mut inner = self.lock();
+    pub(crate) fn remove_many(&self, partition: Uuid, ids: &[Uuid]) -> usize {
+        let mut inner = self.inner.lock();
         let mut removed = 0;
         for id in ids {
             let id = UserId::from(*id);
@@ -264,21 +260,22 @@ impl Store {
         removed
     }
 
-    /// A copy of a user.
+    /// A copy of the user with `id` as it is now: later changes do not show
+    /// in it.
     pub fn get(&self, id: &UserId) -> Option<User> {
-        self.lock().users.get(id).cloned()
+        self.inner.lock().users.get(id).cloned()
     }
 
     /// Every user, sorted by id (for tests and inspection).
     pub fn all(&self) -> Vec<User> {
-        let mut users: Vec<User> = self.lock().users.values().cloned().collect();
+        let mut users: Vec<User> = self.inner.lock().users.values().cloned().collect();
         users.sort_by_key(|u| u.id);
         users
     }
 
     /// A page of an organization's users.
-    pub fn list(&self, partition: Uuid, query: &ListQuery) -> Page {
-        let inner = self.lock();
+    pub(crate) fn list(&self, partition: Uuid, query: &ListQuery) -> Page {
+        let inner = self.inner.lock();
         let needle = query
             .search
             .as_deref()
@@ -332,19 +329,20 @@ impl Store {
         Page { total, users }
     }
 
-    /// How many users there are.
+    /// How many users there are, in every organization.
     pub fn len(&self) -> usize {
-        self.lock().users.len()
+        self.inner.lock().users.len()
     }
 
-    /// Whether there are none.
+    /// Whether there are no users in any organization.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Unlocks a user and resets its counter; whether it exists.
+    /// Unlocks the user with `id` and resets its `failed_checks`, as
+    /// `POST /_admin/users/{id}/unlock` does; whether there is one.
     pub fn unlock(&self, id: &UserId) -> bool {
-        match self.lock().users.get_mut(id) {
+        match self.inner.lock().users.get_mut(id) {
             Some(user) => {
                 user.locked = false;
                 user.failed_checks = 0;
@@ -358,7 +356,7 @@ impl Store {
     /// locked user is refused; then the old password is checked (a failure
     /// counts toward lockout after `lockout_threshold`, 0 never locks); then
     /// the policy on the new one.
-    pub fn change_password(
+    pub(crate) fn change_password(
         &self,
         id: &UserId,
         old: Option<&str>,
@@ -366,7 +364,7 @@ impl Store {
         policy: &PasswordPolicy,
         lockout_threshold: u32,
     ) -> ChangeResult {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let Some(user) = inner.users.get_mut(id) else {
             return ChangeResult::UnknownUser;
         };
@@ -406,8 +404,13 @@ impl Store {
     /// (the email's form and uniqueness in the organization, the password
     /// policy on a new password), then every change at once. Setting the
     /// password needs no old one and leaves the lockout counter alone.
-    pub fn update(&self, id: &UserId, update: UserUpdate, policy: &PasswordPolicy) -> ChangeResult {
-        let mut inner = self.lock();
+    pub(crate) fn update(
+        &self,
+        id: &UserId,
+        update: UserUpdate,
+        policy: &PasswordPolicy,
+    ) -> ChangeResult {
+        let mut inner = self.inner.lock();
         let Some(user) = inner.users.get(id) else {
             return ChangeResult::UnknownUser;
         };
@@ -473,13 +476,6 @@ impl Store {
             user.password = Some(SecretString::new(password));
         }
         ChangeResult::Changed
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a half-applied change
-        // (each change is a few assignments after all checks), so a poisoned
-        // lock is still sound.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

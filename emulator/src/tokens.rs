@@ -3,9 +3,9 @@
 //! and expiry.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
@@ -14,7 +14,7 @@ use super::config::{ClientSpec, EmulatorConfig, all_scopes};
 
 /// What a presented token is worth.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenCheck {
+pub(crate) enum TokenCheck {
     /// Accepted, with these scopes.
     Valid(Vec<String>),
     /// Unknown to this tenant.
@@ -25,8 +25,7 @@ pub enum TokenCheck {
 
 /// A token issued by `connect/token`.
 #[derive(Clone, Debug)]
-pub struct Issued {
-    /// The access token.
+pub(crate) struct Issued {
     pub access_token: String,
     /// Seconds until it expires.
     pub expires_in: u64,
@@ -36,7 +35,7 @@ pub struct Issued {
 
 /// Why `connect/token` refused, as IdentityServer names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenRefusal {
+pub(crate) enum TokenRefusal {
     /// Unknown client or wrong secret.
     InvalidClient,
     /// A scope the client may not have, or an unknown one.
@@ -45,7 +44,7 @@ pub enum TokenRefusal {
 
 impl TokenRefusal {
     /// The OAuth `error` code.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             TokenRefusal::InvalidClient => "invalid_client",
             TokenRefusal::InvalidScope => "invalid_scope",
@@ -58,8 +57,8 @@ struct Grant {
     expires: Instant,
 }
 
-/// Every token the emulator accepts.
-pub struct Tokens {
+/// Static tokens, client applications, and the tokens issued to them.
+pub(crate) struct Tokens {
     open: bool,
     statics: HashMap<String, Vec<String>>,
     clients: Vec<ClientSpec>,
@@ -82,8 +81,7 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
-    /// The tokens of a configuration.
-    pub fn new(config: &EmulatorConfig) -> Self {
+    pub(crate) fn new(config: &EmulatorConfig) -> Self {
         Self {
             open: config.is_open(),
             statics: config
@@ -98,12 +96,11 @@ impl Tokens {
         }
     }
 
-    /// Checks a presented bearer token.
-    pub fn check(&self, token: &str) -> TokenCheck {
+    pub(crate) fn check(&self, token: &str) -> TokenCheck {
         if let Some(scopes) = self.statics.get(token) {
             return TokenCheck::Valid(scopes.clone());
         }
-        if let Some(grant) = self.lock().get(token) {
+        if let Some(grant) = self.issued.lock().get(token) {
             return if grant.expires > self.clock.now() {
                 TokenCheck::Valid(grant.scopes.clone())
             } else {
@@ -119,7 +116,7 @@ impl Tokens {
 
     /// Issues a token for client credentials, as `connect/token` does: the
     /// requested scopes (all the client's when none are asked for).
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         client_id: &str,
         secret: &str,
@@ -151,7 +148,7 @@ impl Tokens {
             .map(char::from)
             .collect();
         let now = self.clock.now();
-        let mut issued = self.lock();
+        let mut issued = self.issued.lock();
         issued.retain(|_, g| g.expires > now);
         issued.insert(
             access_token.clone(),
@@ -165,9 +162,5 @@ impl Tokens {
             expires_in: self.lifetime.as_secs(),
             scope: granted.join(" "),
         })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
-        self.issued.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -15,7 +15,6 @@ use super::{UserPath, parse_user_id, read_body};
 use crate::faults::FaultRule;
 use crate::{Emulator, answers};
 
-/// The admin routes.
 pub(crate) fn routes() -> Router<Arc<Emulator>> {
     Router::new()
         .route(

@@ -1,5 +1,7 @@
 //! `POST /_pact/provider-states`: Pact's provider-state protocol, so that any
-//! Pact verifier can verify `pacts/` against the emulator.
+//! Pact verifier can verify a pact of the call against the emulator, with
+//! the emulator as the provider's state handler
+//! ([`states::setup_as_named`]).
 
 use std::sync::Arc;
 
@@ -16,8 +18,8 @@ use crate::{Emulator, answers, binding, states};
 use super::read_body;
 
 /// The body a Pact verifier posts: `{"state", "params", "action"}`. The
-/// parameters (`userId`, `password`, `oldPassword`, `newPassword`) are
-/// checked against the state; older verifiers and pacts send none.
+/// parameters (`userId`, `password`, `oldPassword`, `newPassword`) name the
+/// user and passwords to set up; older verifiers and pacts send none.
 #[derive(Deserialize)]
 struct StateChange {
     state: String,
@@ -53,7 +55,7 @@ pub(crate) async fn provider_state(
         }
     };
     match change.action.as_deref().unwrap_or("setup") {
-        "setup" => match states::setup(&emulator, &change.state, |name| {
+        "setup" => match states::setup_as_named(&emulator, &change.state, |name| {
             change.params.as_ref().and_then(|p| p.get(name))
         }) {
             Ok(values) => Json(values).into_response(),

@@ -243,25 +243,20 @@ pub async fn start_emulator(config: EmulatorConfig) -> EmulatorHandle {
         .expect("the emulator starts")
 }
 
-/// Sets up a provider state through the emulator's HTTP endpoint and returns
-/// the values it answers with.
+/// Sets up a provider state with no parameters through the state endpoint
+/// at `base` (an emulator's or `serve`'s URL) and returns the values it
+/// answers with.
 pub async fn setup_state(base: &str, state: &str) -> Value {
-    let (status, values) = setup_state_with(base, state, json!({})).await;
-    assert_eq!(status, 200, "setting up `{state}`: {values}");
-    values
-}
-
-/// Posts a set-up of `state` with `params` to the emulator's state endpoint;
-/// gives the status and the JSON answer.
-pub async fn setup_state_with(base: &str, state: &str, params: Value) -> (u16, Value) {
     let response = http()
         .post(format!("{base}/_pact/provider-states"))
-        .json(&json!({ "state": state, "params": params, "action": "setup" }))
+        .json(&json!({ "state": state, "params": {}, "action": "setup" }))
         .send()
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    let values: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "setting up `{state}`: {values}");
+    values
 }
 
 /// A client-credentials token from `connect/token` at `url` (an

@@ -1,16 +1,14 @@
 //! The provider's integration tests: the `orchestrator-pact` binary run as a
-//! user runs it, and the emulator over real sockets.
+//! user runs it, against emulators over real sockets and doubles that
+//! misbehave on purpose. The emulator's own tests are in `emulator/tests`.
 
 mod broker;
 mod broker_double;
 mod broker_pacts;
 mod ci_scripts;
-mod concurrency;
 mod connections;
 mod doubles;
-mod emulator;
 mod fixtures;
-mod fuzz;
 mod gate;
 mod hostile;
 mod install;
@@ -23,7 +21,6 @@ mod serve;
 mod snapshots;
 mod spec;
 mod tenant;
-mod tenant_api;
 mod tenant_lifecycle;
 mod tls;
 mod verify;

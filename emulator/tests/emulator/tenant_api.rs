@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use orchestrator_pact::emulator::{ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken};
-use orchestrator_pact::emulator::{Clock, EmulatorConfig};
 use rstest::rstest;
 use serde_json::{Value, json};
 use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
     UserId,
 };
+use uipath_identity_emulator::{ClientSpec, DEFAULT_ORGANIZATION, SeedUser, StaticToken};
+use uipath_identity_emulator::{Clock, EmulatorConfig};
 
 use crate::fixtures::{get_json, http, start_emulator};
 

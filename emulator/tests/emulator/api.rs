@@ -1,7 +1,6 @@
 //! The Identity emulator over real sockets: its answers, its provider
 //! states, and its refusal of hostile input without a 5xx.
 
-use orchestrator_pact::emulator::EmulatorConfig;
 use rstest::rstest;
 use serde_json::{Value, json};
 use uipath_identity_client::contract::{
@@ -12,6 +11,7 @@ use uipath_identity_client::{
     BaseUrl, BearerToken, ChangePassword, ChangePasswordOutcome, IdentityClient, IdentityPrefix,
     PolicyRule, UserId,
 };
+use uipath_identity_emulator::EmulatorConfig;
 
 use crate::fixtures::{http, setup_state, setup_state_with, start_emulator};
 

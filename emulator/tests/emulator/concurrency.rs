@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use orchestrator_pact::emulator::EmulatorConfig;
-use orchestrator_pact::emulator::SeedUser;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use uipath_identity_client::UserId;
+use uipath_identity_emulator::EmulatorConfig;
+use uipath_identity_emulator::SeedUser;
 
 use crate::fixtures::{http, start_emulator};
 
