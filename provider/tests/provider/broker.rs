@@ -18,7 +18,9 @@ use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
 use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
-use crate::fixtures::{Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator};
+use crate::fixtures::{
+    RefusingPort, Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator,
+};
 
 /// `COMMAND --broker-url URL --retry-base-delay 5 ARGS`: retries in
 /// milliseconds, so that fault tests stay fast.
@@ -1122,11 +1124,12 @@ async fn without_a_broker_url_the_commands_name_the_variable() {
 
 #[tokio::test]
 async fn nobody_listening_at_the_broker_url_exits_2() {
+    let nobody = RefusingPort::new();
     let failed = run(
         [
             "publish",
             "--broker-url",
-            "http://127.0.0.1:1/",
+            &format!("{}/", nobody.url()),
             "--consumer-app-version",
             "c1",
             "--retries",
@@ -1147,11 +1150,12 @@ async fn nobody_listening_at_the_broker_url_exits_2() {
 
 #[tokio::test]
 async fn publish_where_nobody_listens_tells_each_retry_and_its_wait_at_any_log_level() {
+    let nobody = RefusingPort::new();
     let failed = run(
         [
             "publish",
             "--broker-url",
-            "http://127.0.0.1:1/",
+            &format!("{}/", nobody.url()),
             "--consumer-app-version",
             "c1",
             "--retries",

@@ -27,3 +27,4 @@ mod tenant_api;
 mod tenant_lifecycle;
 mod tls;
 mod verify;
+mod watched;
