@@ -58,24 +58,27 @@ pub fn pacts() -> String {
     pacts_dir().to_string_lossy().into_owned()
 }
 
-/// An empty folder of its own under the system's temporary folder,
-/// removed with everything in it when dropped: the one way the tests make
+/// An empty folder of its own under the system's temporary folder
+/// (`tempfile`: created exclusively, owner-only), removed with everything in
+/// it when dropped, also when the test panics: the one way the tests make
 /// scratch folders. It derefs to its [`Path`], so `dir.join(…)` and
 /// `dir.to_str()` work on it directly.
-pub struct ScratchDir(PathBuf);
+pub struct ScratchDir(tempfile::TempDir);
 
 impl ScratchDir {
     /// A fresh, empty folder.
     pub fn new() -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("the temporary folder is writable");
-        Self(dir)
+        Self(
+            tempfile::Builder::new()
+                .prefix("orchestrator-pact-test-")
+                .tempdir()
+                .expect("the temporary folder is writable"),
+        )
     }
 
     /// Where it is.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
@@ -83,19 +86,13 @@ impl std::ops::Deref for ScratchDir {
     type Target = Path;
 
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for ScratchDir {
     fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
@@ -400,4 +397,22 @@ impl Running {
             stderr: self.stderr.await.unwrap(),
         }
     }
+}
+
+/// A test that fails leaves no scratch folder behind: the folder goes with
+/// the panic's unwinding.
+#[test]
+fn a_scratch_folder_is_removed_when_its_test_panics() {
+    let (send, receive) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let dir = ScratchDir::new();
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        std::fs::write(dir.join("nested/report.json"), "{}").unwrap();
+        send.send(dir.to_path_buf()).unwrap();
+        panic!("the test fails with its scratch folder in use");
+    })
+    .join();
+    assert!(failed.is_err(), "the thread was meant to panic");
+    let path = receive.recv().unwrap();
+    assert!(!path.exists(), "{} was left behind", path.display());
 }
