@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# The README's "Develop against the emulator" walk-through, run as written:
+# The walk-through of docs/emulator.md ("A walk-through"), run as written:
 # start a tenant, get a token, create a user, change its password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -n "${ORCHESTRATOR_PACT:-}" || -x target/release/orchestrator-pact ]] || cargo build --release --quiet
-# The README's port, 8080, unless WALKTHROUGH_PORT names another (0: any
+# The guide's port, 8080, unless WALKTHROUGH_PORT names another (0: any
 # free one; the tests use that, so that they hold no fixed port). When
 # another server holds the port, this fails (exit 2) instead of walking
 # through against that server.
 source ci/serve-emulator.sh
 start_emulator --port "${WALKTHROUGH_PORT:-8080}" \
     --client my-app:my-secret --organization-id 11111111-2222-3333-4444-555555555555
-# The README's lines, as the README has them (a test checks that they are
+# The guide's lines, as the guide has them (a test checks that they are
 # the same), run against the port the emulator took.
-readme_lines() {
-  cat <<'README'
+guide_lines() {
+  cat <<'GUIDE'
 TOKEN=$(curl -s http://127.0.0.1:8080/identity_/connect/token \
   -d grant_type=client_credentials -d client_id=my-app -d client_secret=my-secret \
   -d scope="PM.User PM.User.Write" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -29,10 +29,10 @@ curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"oldPassword": "Passw0rd-1", "newPassword": "Passw0rd-2"}'
 # {"succeeded":true,"errors":[]}
-README
+GUIDE
 }
 set -x
-eval "$(readme_lines | sed -e "s/127\.0\.0\.1:8080/127.0.0.1:$EMULATOR_PORT/g")"
+eval "$(guide_lines | sed -e "s/127\.0\.0\.1:8080/127.0.0.1:$EMULATOR_PORT/g")"
 set +x
 answer=$(curl -s http://127.0.0.1:$EMULATOR_PORT/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e/changepassword \
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \

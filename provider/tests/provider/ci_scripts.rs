@@ -60,18 +60,18 @@ async fn the_emulator_walk_through_fails_when_another_server_holds_its_port_and_
     );
 }
 
-/// The README says the walk-through script "runs exactly these lines": its
-/// copy of the README's commands (after starting the emulator) is the
-/// README's, character for character.
+/// docs/emulator.md says the walk-through script "runs exactly these
+/// lines": its copy of the guide's commands (after starting the emulator)
+/// is the guide's, character for character.
 #[test]
-fn the_walk_through_script_runs_the_readmes_lines() {
+fn the_walk_through_script_runs_the_guides_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let guide = std::fs::read_to_string(root.join("docs/emulator.md")).unwrap();
     let script = std::fs::read_to_string(root.join("ci/develop-against-emulator.sh")).unwrap();
-    let section = readme
-        .split("## Develop against the emulator")
+    let section = guide
+        .split("## A walk-through")
         .nth(1)
-        .expect("the README's section");
+        .expect("the guide's walk-through");
     let block = section
         .split("```sh\n")
         .nth(1)
@@ -84,10 +84,10 @@ fn the_walk_through_script_runs_the_readmes_lines() {
         .map(|(_, rest)| rest)
         .expect("a blank line after the serve command");
     let copy = script
-        .split("cat <<'README'\n")
+        .split("cat <<'GUIDE'\n")
         .nth(1)
-        .and_then(|rest| rest.split("\nREADME\n").next())
-        .expect("the script's copy of the README's lines");
+        .and_then(|rest| rest.split("\nGUIDE\n").next())
+        .expect("the script's copy of the guide's lines");
     assert!(commands.contains("/changepassword"), "{commands}");
     assert_eq!(copy.trim_end(), commands.trim_end());
 }
