@@ -692,6 +692,19 @@ impl Broker {
         versions.last_mut().unwrap()
     }
 
+    /// The consumers with a pact for `provider`, sorted, each once.
+    fn consumers_of(&self, provider: &str) -> Vec<String> {
+        let mut consumers: Vec<String> = self
+            .pacts
+            .iter()
+            .filter(|p| p.provider == provider)
+            .map(|p| p.consumer.clone())
+            .collect();
+        consumers.sort();
+        consumers.dedup();
+        consumers
+    }
+
     fn find_version(&self, pacticipant: &str, number: &str) -> Option<&Version> {
         self.versions
             .get(pacticipant)?
@@ -967,18 +980,8 @@ impl Broker {
                 "the providerVersionBranch must be specified when the selector matchingBranch is used",
             ));
         }
-        let consumers: Vec<String> = {
-            let mut c: Vec<String> = self
-                .pacts
-                .iter()
-                .filter(|p| p.provider == provider)
-                .map(|p| p.consumer.clone())
-                .collect();
-            c.sort();
-            c.dedup();
-            c.retain(|c| text("consumer").is_none_or(|only| only == c));
-            c
-        };
+        let mut consumers = self.consumers_of(provider);
+        consumers.retain(|c| text("consumer").is_none_or(|only| only == c));
         for consumer in consumers {
             let (chosen, reason) = self.chosen(provider, provider_branch, selector, &consumer)?;
             for p in chosen {
@@ -1481,18 +1484,7 @@ impl Broker {
             }
         }
         // As a provider: each consumer version in the environment (or latest).
-        let consumers: Vec<String> = {
-            let mut c: Vec<String> = self
-                .pacts
-                .iter()
-                .filter(|p| p.provider == pacticipant)
-                .map(|p| p.consumer.clone())
-                .collect();
-            c.sort();
-            c.dedup();
-            c
-        };
-        for consumer in consumers {
+        for consumer in self.consumers_of(pacticipant) {
             for cv in others(&consumer) {
                 if let Some(p) = self.pacts.iter().find(|p| {
                     p.consumer == consumer && p.consumer_version == cv && p.provider == pacticipant

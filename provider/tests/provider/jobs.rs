@@ -14,7 +14,7 @@ use serde_json::Value;
 use uipath_identity_client::contract::PROVIDER;
 
 use crate::broker_double::BrokerDouble;
-use crate::fixtures::{Running, ScratchDir, copied_pact, orchestrator_pact, start_emulator};
+use crate::fixtures::{Run, Running, ScratchDir, copied_pact, orchestrator_pact, start_emulator};
 use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, set_fault, tenant, users, users_at};
 use crate::watched::{Exchange, WatchedEmulator};
 
@@ -159,6 +159,29 @@ impl Tenant for WatchedEmulator {
 /// ends.
 const PAUSED: &str = "every tenant call of the run waits";
 
+/// Runs the pacts in `pacts` with four jobs against `emulator`, whose
+/// barrier is set, and releases it once the run says a 429 paused it; the
+/// run passes all 20 interactions, after at least the pause. Gives the run
+/// and how many users the tenant had when the pause began.
+async fn through_a_pause(emulator: &WatchedEmulator, pacts: &Path) -> (Run, usize) {
+    let started = tokio::time::Instant::now();
+    let mut running = Running::start(args_for(
+        &emulator.url(),
+        pacts,
+        &["--jobs", "4", "--loglevel", "info"],
+    ));
+    running
+        .wait_for_line("the run did not take the 429 in", |l| l.contains(PAUSED))
+        .await;
+    let users_in_the_pause = emulator.emulator.store.len();
+    emulator.release();
+    let run = running.finish().await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    (run, users_in_the_pause)
+}
+
 /// The one exchange the tenant answered 429.
 fn refused(exchanges: &[Exchange]) -> &Exchange {
     let mut refused = exchanges.iter().filter(|e| e.status == Some(429));
@@ -298,21 +321,7 @@ async fn a_429_pauses_every_worker_and_the_run_still_passes() {
     // took the 429 in: no worker gets more than one request through before
     // the pause is in force.
     emulator.hold(|_, before| before.iter().any(|e| e.status == Some(429)));
-    let started = tokio::time::Instant::now();
-    let mut running = Running::start(args_for(
-        &emulator.url(),
-        pacts.path(),
-        &["--jobs", "4", "--loglevel", "info"],
-    ));
-    running
-        .wait_for_line("the run did not take the 429 in", |l| l.contains(PAUSED))
-        .await;
-    let users_in_the_pause = emulator.emulator.store.len();
-    emulator.release();
-    let run = running.finish().await;
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    let (run, users_in_the_pause) = through_a_pause(&emulator, pacts.path()).await;
     let exchanges = emulator.exchanges();
     let during = reached_in_the_pause(&exchanges, Duration::from_secs(2));
     assert!(
@@ -569,20 +578,7 @@ async fn a_429_to_one_verified_request_pauses_the_other_workers() {
         (request.is(FaultRoute::GetUser) && read_back < 2)
             || before.iter().any(|e| e.status == Some(429))
     });
-    let started = tokio::time::Instant::now();
-    let mut running = Running::start(args_for(
-        &emulator.url(),
-        pacts.path(),
-        &["--jobs", "4", "--loglevel", "info"],
-    ));
-    running
-        .wait_for_line("the run did not take the 429 in", |l| l.contains(PAUSED))
-        .await;
-    emulator.release();
-    let run = running.finish().await;
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    let (run, _) = through_a_pause(&emulator, pacts.path()).await;
     let exchanges = emulator.exchanges();
     let during = reached_in_the_pause(&exchanges, Duration::from_secs(2));
     assert!(

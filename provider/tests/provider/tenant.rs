@@ -43,6 +43,17 @@ pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
     }
 }
 
+/// The existing user `id` of the existing-user runs, whose password is
+/// `Existing-passw0rd`.
+pub(crate) fn existing_user(id: uuid::Uuid) -> SeedUser {
+    SeedUser {
+        id,
+        password: "Existing-passw0rd".into(),
+        user_name: Some("ci-user".into()),
+        organization: None,
+    }
+}
+
 /// A client-credentials token of the test tenant's external application.
 pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
     fixtures::client_token(&emulator.url(), CLIENT, CLIENT_SECRET).await
@@ -355,12 +366,7 @@ async fn refused_credentials_exit_2_naming_the_credential_not_the_secret(
 async fn an_existing_user_is_verified_without_lockout_risk_and_its_password_restored() {
     let id = UserId::random();
     let emulator = start_emulator(tenant(EmulatorConfig {
-        users: vec![SeedUser {
-            id: *id.as_uuid(),
-            password: "Existing-passw0rd".into(),
-            user_name: Some("ci-user".into()),
-            organization: None,
-        }],
+        users: vec![existing_user(*id.as_uuid())],
         ..EmulatorConfig::default()
     }))
     .await;
@@ -431,12 +437,7 @@ async fn no_secret_reaches_any_output_or_report_at_trace_level(
     let emulator = start_emulator(tenant(EmulatorConfig {
         deviation,
         record_secrets: true,
-        users: vec![SeedUser {
-            id: *id.as_uuid(),
-            password: "Existing-passw0rd".into(),
-            user_name: Some("ci-user".into()),
-            organization: None,
-        }],
+        users: vec![existing_user(*id.as_uuid())],
         ..EmulatorConfig::default()
     }))
     .await;
