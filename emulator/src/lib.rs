@@ -88,6 +88,8 @@
 // Refusals are axum `Response`s returned as `Err`: each lives for one
 // request, and boxing it would only add an allocation on the refusal path.
 #![allow(clippy::result_large_err)]
+// Function length: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
 
 mod answers;
 mod auth;

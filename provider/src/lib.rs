@@ -40,6 +40,8 @@
 //! [`run`] dispatches a parsed command and returns its exit code.
 
 #![warn(missing_docs, unreachable_pub)]
+// Function length: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
 
 pub mod cli;
 

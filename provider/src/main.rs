@@ -1,5 +1,8 @@
 //! The `orchestrator-pact` binary: parse, set up logging, run, exit.
 
+// Function length: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -2,6 +2,9 @@
 //! user runs it, against emulators over real sockets and doubles that
 //! misbehave on purpose. The emulator's own tests are in `emulator/tests`.
 
+// Function length, tests included: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
+
 mod broker;
 mod broker_double;
 mod broker_pacts;
@@ -24,3 +27,4 @@ mod tenant;
 mod tenant_lifecycle;
 mod tls;
 mod verify;
+mod watched;

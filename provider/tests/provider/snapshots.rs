@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use orchestrator_pact::emulator::{Deviation, EmulatorConfig, FaultRule, SeedUser};
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle, FaultRule};
 use uipath_identity_client::contract::{REFUSES_A_TOO_SHORT_PASSWORD, pact_file_name};
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ use crate::fixtures::{
     RefusingPort, Run, ScratchDir, committed_pact, interaction_mut, orchestrator_pact,
     orchestrator_pact_with_env, pacts,
 };
-use crate::tenant::{live_args, tenant};
+use crate::tenant::{existing_user, live_args, tenant};
 
 /// The existing user of the existing-user runs: a fixed id, so that the
 /// lines naming it need no placeholder.
@@ -124,6 +124,15 @@ fn console(run: &Run) -> String {
     )
 }
 
+/// `verify` against the tenant `emulator` (set up by [`tenant`]) with
+/// client credentials, `extra` and the report flags.
+async fn against_the_tenant(emulator: &EmulatorHandle, extra: &[&str], reports: &Reports) -> Run {
+    let flags = reports.args();
+    let mut all: Vec<&str> = extra.to_vec();
+    all.extend(flags.iter().map(String::as_str));
+    orchestrator_pact(live_args(&emulator.url(), &all)).await
+}
+
 fn args(base: &[&str], extra: Vec<String>) -> Vec<String> {
     let mut all: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
     all.extend(extra);
@@ -183,27 +192,22 @@ async fn a_run_where_one_interaction_fails_and_one_could_not_be_checked() {
 #[tokio::test]
 async fn an_existing_user_run_with_its_skipped_interaction() {
     let emulator = crate::fixtures::start_emulator(tenant(EmulatorConfig {
-        users: vec![SeedUser {
-            id: EXISTING_USER,
-            password: "Existing-passw0rd".into(),
-            user_name: Some("ci-user".into()),
-            organization: None,
-        }],
+        users: vec![existing_user(EXISTING_USER)],
         ..EmulatorConfig::default()
     }))
     .await;
     let reports = Reports::new();
-    let mut extra = vec![
-        "--test-user-id".to_owned(),
-        EXISTING_USER.to_string(),
-        "--test-user-password".to_owned(),
-        "Existing-passw0rd".to_owned(),
-    ];
-    extra.extend(reports.args());
-    let run = orchestrator_pact(live_args(
-        &emulator.url(),
-        &extra.iter().map(String::as_str).collect::<Vec<_>>(),
-    ))
+    let user = EXISTING_USER.to_string();
+    let run = against_the_tenant(
+        &emulator,
+        &[
+            "--test-user-id",
+            &user,
+            "--test-user-password",
+            "Existing-passw0rd",
+        ],
+        &reports,
+    )
     .await;
     assert_eq!(run.code, 0, "{run}");
     reports.assert_snapshots("existing_user", &run);
@@ -215,13 +219,7 @@ async fn an_existing_user_run_with_its_skipped_interaction() {
 async fn a_run_with_throwaway_users() {
     let emulator = crate::fixtures::start_emulator(tenant(EmulatorConfig::default())).await;
     let reports = Reports::new();
-    let mut extra = vec!["--jobs".to_owned(), "1".to_owned()];
-    extra.extend(reports.args());
-    let run = orchestrator_pact(live_args(
-        &emulator.url(),
-        &extra.iter().map(String::as_str).collect::<Vec<_>>(),
-    ))
-    .await;
+    let run = against_the_tenant(&emulator, &["--jobs", "1"], &reports).await;
     assert_eq!(run.code, 0, "{run}");
     reports.assert_snapshots("throwaway_users", &run);
 }
@@ -277,17 +275,11 @@ async fn a_run_that_leaves_users_on_the_tenant() {
     }))
     .await;
     let reports = Reports::new();
-    let mut extra = vec![
-        "--jobs".to_owned(),
-        "1".to_owned(),
-        "--setup-retries".to_owned(),
-        "0".to_owned(),
-    ];
-    extra.extend(reports.args());
-    let run = orchestrator_pact(live_args(
-        &emulator.url(),
-        &extra.iter().map(String::as_str).collect::<Vec<_>>(),
-    ))
+    let run = against_the_tenant(
+        &emulator,
+        &["--jobs", "1", "--setup-retries", "0"],
+        &reports,
+    )
     .await;
     // The contract held; what is left is reported, not hidden.
     assert_eq!(run.code, 0, "{run}");
