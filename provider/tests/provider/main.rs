@@ -17,6 +17,7 @@ mod install;
 mod jobs;
 mod layers;
 mod logs;
+mod masking;
 mod other_consumers;
 mod secrets;
 mod serve;
