@@ -60,12 +60,14 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
     }
 }
 
-/// `--max-body-size` said of what the broker commands read.
+/// `--max-body-size` said of what the broker commands read, among the
+/// broker's flags.
 pub(super) fn body_cap_in_broker_words(arg: Arg) -> Arg {
     if arg.get_id() == "max_body_size" {
         return arg
             .help("The largest answer body read from the Pact Broker: bytes, or a number with KiB, MiB or GiB. A larger answer is not read and the command exits 2")
-            .long_help(None);
+            .long_help(None)
+            .help_heading(BROKER);
     }
     arg
 }

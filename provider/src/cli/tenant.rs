@@ -64,7 +64,8 @@ pub struct TenantArgs {
     pub organization_id: Option<uuid::Uuid>,
     /// Bearer token (or Personal Access Token) sent as
     /// `Authorization: Bearer …` in every request whose pact has that
-    /// header; the request without one stays anonymous. Never printed.
+    /// header; the request without one stays anonymous. On a tenant without
+    /// `--state-change-url`, also what sets up its users. Never printed.
     // Checked in `apply`, not by a clap value parser, whose errors would
     // quote the value.
     #[arg(

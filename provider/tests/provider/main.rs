@@ -12,6 +12,7 @@ mod emulator;
 mod fixtures;
 mod fuzz;
 mod gate;
+mod help;
 mod hostile;
 mod install;
 mod jobs;
