@@ -414,4 +414,26 @@ mod tests {
             assert!(!message.contains("a-client-secret"), "{message}");
         }
     }
+
+    #[test]
+    fn a_filter_is_kept_as_typed_or_refused_with_the_reason_on_one_line() {
+        assert_eq!(
+            parse_regex("^a user (exists)?$").unwrap(),
+            "^a user (exists)?$"
+        );
+        let refused = parse_regex("(unclosed").unwrap_err();
+        assert_eq!(refused, "not a valid regular expression (unclosed group)");
+    }
+
+    #[test]
+    fn a_policy_is_read_rule_by_rule_and_a_bad_rule_is_named() {
+        let policy = parse_policy("min-length=12, digit,upper,unique=3").unwrap();
+        assert_eq!(policy.min_length, 12);
+        assert!(policy.require_digit && policy.require_uppercase);
+        assert!(!policy.require_lowercase && !policy.require_non_alphanumeric);
+        assert_eq!(policy.required_unique_chars, 3);
+        let bad = parse_policy("digit,sparkle").unwrap_err();
+        assert!(bad.starts_with("`sparkle` is not a policy rule"), "{bad}");
+        assert!(parse_policy("min-length=0").is_err());
+    }
 }
