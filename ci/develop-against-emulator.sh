@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The README's "Develop against the emulator" walk-through, run as written:
+# The walk-through of docs/emulator.md ("A walk-through"), run as written:
 # start a tenant, get a token, create a user, change its password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -n "${ORCHESTRATOR_PACT:-}" || -x target/release/orchestrator-pact ]] || cargo build --release --quiet
-# The README's port: when another server holds it, this fails (exit 2)
+# The guide's port: when another server holds it, this fails (exit 2)
 # instead of walking through against that server.
 source ci/serve-emulator.sh
 start_emulator --port 8080 \
     --client my-app:my-secret --organization-id 11111111-2222-3333-4444-555555555555
 set -x
-# --- the README's lines, unchanged ---
+# --- the guide's lines, unchanged ---
 TOKEN=$(curl -s http://127.0.0.1:8080/identity_/connect/token \
   -d grant_type=client_credentials -d client_id=my-app -d client_secret=my-secret \
   -d scope="PM.User PM.User.Write" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -25,7 +25,7 @@ curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"oldPassword": "Passw0rd-1", "newPassword": "Passw0rd-2"}'
 # {"succeeded":true,"errors":[]}
-# --- end of the README's lines ---
+# --- end of the guide's lines ---
 set +x
 answer=$(curl -s http://127.0.0.1:8080/identity_/api/User/0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e/changepassword \
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \

@@ -48,7 +48,7 @@ mod serve;
 mod spec;
 mod verify;
 
-pub mod emulator;
+pub use uipath_identity_emulator as emulator;
 mod sources;
 mod states;
 mod tenant;

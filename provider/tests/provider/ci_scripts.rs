@@ -21,7 +21,7 @@ async fn script(name: &str) -> Run {
 #[tokio::test]
 async fn the_emulator_walk_through_fails_when_another_server_holds_its_port_and_passes_on_its_own()
 {
-    // Another emulator on the README's port, set up so that the walk-through
+    // Another emulator on the walk-through's port (docs/emulator.md), set up so that the walk-through
     // would succeed against it.
     let other = EmulatorConfig {
         clients: vec!["my-app:my-secret".parse().unwrap()],

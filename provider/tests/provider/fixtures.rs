@@ -206,6 +206,36 @@ where
     orchestrator_pact_with_env(args, &[]).await
 }
 
+/// A port on 127.0.0.1 where nobody listens, for as long as this lives: a
+/// socket bound to port 0 that never listens, so that a connection to it
+/// is refused and no other process can take the port meanwhile (unlike a
+/// fixed port such as 1 or 9, which a machine may serve, or a port 0
+/// listener dropped before use, which another test may take).
+pub struct RefusingPort {
+    _socket: tokio::net::TcpSocket,
+    addr: SocketAddr,
+}
+
+impl RefusingPort {
+    /// A fresh one.
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .expect("a port on 127.0.0.1");
+        let addr = socket.local_addr().unwrap();
+        Self {
+            _socket: socket,
+            addr,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
 /// An emulator on `127.0.0.1:0` in this process.
 pub async fn start_emulator(config: EmulatorConfig) -> EmulatorHandle {
     emulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

@@ -22,6 +22,7 @@ mod masking;
 mod other_consumers;
 mod secrets;
 mod serve;
+mod snapshots;
 mod spec;
 mod tenant;
 mod tenant_api;

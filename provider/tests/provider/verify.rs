@@ -147,18 +147,18 @@ async fn a_pact_whose_states_carry_no_password_still_verifies() {
     assert_eq!(through_url.code, 0, "{through_url}");
 }
 
-/// The README's example of another consumer's interaction, which uses the
+/// The contract guide's example of another consumer's interaction, which uses the
 /// contract's state vocabulary, verifies against the emulator: in process
 /// and through its state endpoint.
 #[tokio::test]
-async fn the_readmes_example_of_another_consumers_interaction_verifies() {
-    let readme =
-        std::fs::read_to_string(pacts_dir().join("../README.md")).expect("the README is readable");
-    let fragment = readme
+async fn the_contract_guides_example_of_another_consumers_interaction_verifies() {
+    let guide = std::fs::read_to_string(pacts_dir().join("../docs/contract.md"))
+        .expect("docs/contract.md is readable");
+    let fragment = guide
         .split("A fragment of such an interaction (Pact\nV4):\n\n```json\n")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("the README has the example fragment");
+        .expect("docs/contract.md has the example fragment");
     let interaction: Value = serde_json::from_str(fragment).expect("the fragment is JSON");
     let pact = serde_json::json!({
         "consumer": { "name": "robot-rotator" },

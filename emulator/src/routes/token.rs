@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::read_body;
-use crate::emulator::{Emulator, answers};
+use crate::{Emulator, answers};
 
 fn oauth_error(code: &str) -> Response {
     answers::error_json(StatusCode::BAD_REQUEST, code)

@@ -18,10 +18,10 @@ use uipath_identity_client::{SecretString, UserId};
 use uuid::Uuid;
 
 use super::{UserPath, parse_user_id, read_body};
-use crate::emulator::auth::{self, Access};
-use crate::emulator::binding::{self, BULK_DELETE, CREATE_USER, UPDATE_USER};
-use crate::emulator::store::{ChangeResult, ListQuery, User, UserUpdate};
-use crate::emulator::{Emulator, answers};
+use crate::auth::{self, Access};
+use crate::binding::{self, BULK_DELETE, CREATE_USER, UPDATE_USER};
+use crate::store::{ChangeResult, ListQuery, User, UserUpdate};
+use crate::{Emulator, answers};
 
 fn rfc3339(time: SystemTime) -> String {
     humantime::format_rfc3339_millis(time).to_string()

@@ -12,8 +12,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use super::{UserPath, parse_user_id, read_body};
-use crate::emulator::faults::FaultRule;
-use crate::emulator::{Emulator, answers};
+use crate::faults::FaultRule;
+use crate::{Emulator, answers};
 
 /// The admin routes.
 pub(crate) fn routes() -> Router<Arc<Emulator>> {

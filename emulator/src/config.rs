@@ -30,7 +30,7 @@ pub(crate) fn all_scopes() -> Vec<String> {
 }
 
 /// Scopes as people write them: separated by spaces or commas.
-pub(crate) fn split_scopes(text: &str) -> Vec<String> {
+pub fn split_scopes(text: &str) -> Vec<String> {
     text.split([',', ' '])
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
@@ -155,7 +155,8 @@ impl std::str::FromStr for SeedUser {
 
 /// A deliberate departure from the contract, for proving that the gate goes
 /// red when a tenant changes (never for anything else).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Deviation {
     /// A wrong old password gets 200 `succeeded: true`.
@@ -252,7 +253,7 @@ impl EmulatorConfig {
 /// The configuration file: every setting optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct ConfigFile {
+pub struct ConfigFile {
     /// Port to listen on.
     pub port: Option<u16>,
     /// Organization ids.
@@ -285,14 +286,14 @@ pub(crate) struct ConfigFile {
 /// Why a configuration file was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration file `{path}`: {reason}")]
-pub(crate) struct ConfigFileError {
+pub struct ConfigFileError {
     path: String,
     reason: String,
 }
 
 impl ConfigFile {
     /// Reads a `.toml` or `.json` file; the error names the line and why.
-    pub(crate) fn load(path: &Path) -> Result<Self, ConfigFileError> {
+    pub fn load(path: &Path) -> Result<Self, ConfigFileError> {
         let error = |reason: String| ConfigFileError {
             path: path.display().to_string(),
             reason,

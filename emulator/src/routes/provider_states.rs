@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::emulator::{Emulator, answers, binding, states};
+use crate::{Emulator, answers, binding, states};
 
 use super::read_body;
 

@@ -13,7 +13,7 @@ use super::store::User;
 
 /// Why a state could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum StateError {
+pub enum StateError {
     /// A state name the emulator does not know.
     #[error("unknown provider state `{0}`: the emulator knows {known}", known = ProviderState::known_names())]
     Unknown(String),
@@ -51,7 +51,7 @@ impl Ledger {
 /// that verifications sharing one emulator never meet and a stricter
 /// policy still gets valid passwords. A request without parameters (the
 /// older protocol) is set up the same way.
-pub(crate) fn setup<'a>(
+pub fn setup<'a>(
     emulator: &Emulator,
     state: &str,
     param: impl Fn(&str) -> Option<&'a Value>,
@@ -85,7 +85,7 @@ pub(crate) fn setup<'a>(
 }
 
 /// Tears `state` down: removes the user its latest set-up created.
-pub(crate) fn teardown(emulator: &Emulator, state: &str) {
+pub fn teardown(emulator: &Emulator, state: &str) {
     if let Some(id) = emulator.ledger.pop(state) {
         emulator.store.remove(&id);
     }

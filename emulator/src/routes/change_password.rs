@@ -11,8 +11,8 @@ use uipath_identity_client::IdentityError;
 use uipath_identity_client::outcome::{CODE_PASSWORD_MISMATCH, CODE_PASSWORD_TOO_SHORT};
 
 use super::{UserPath, parse_user_id, read_body};
-use crate::emulator::store::ChangeResult;
-use crate::emulator::{Deviation, Emulator, answers, auth, binding};
+use crate::store::ChangeResult;
+use crate::{Deviation, Emulator, answers, auth, binding};
 
 /// Changes a user's password, answering as the Identity API does.
 pub(crate) async fn change_password(

@@ -14,11 +14,11 @@ pub(crate) mod answers;
 pub(crate) mod auth;
 pub(crate) mod binding;
 pub(crate) mod clock;
-pub(crate) mod config;
-pub(crate) mod faults;
-pub(crate) mod policy;
+pub mod config;
+pub mod faults;
+pub mod policy;
 pub(crate) mod routes;
-pub(crate) mod states;
+pub mod states;
 pub(crate) mod store;
 pub(crate) mod tokens;
 
