@@ -1,21 +1,20 @@
-//! `orchestrator-pact serve`: the emulator's flags, and the help text of
-//! its configuration file.
+//! `orchestrator-pact serve`: the emulator's flags, turned into what is
+//! given beside its configuration file (the file, the merge and the
+//! file's help are the emulator's: `emulator::config`).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::bail;
 use clap::Args;
 use uipath_identity_client::SecretString;
 
-use crate::emulator::config::ConfigFile;
+use crate::emulator::config::{ConfigFile, Overrides};
 use crate::emulator::faults::FaultRule;
-use crate::emulator::{Deviation, EmulatorConfig};
+use crate::emulator::{self, Deviation, EmulatorConfig};
 
 /// `orchestrator-pact serve`.
 #[derive(Debug, Args)]
-#[command(after_long_help = SERVE_HELP)]
+#[command(after_long_help = emulator::config::FILE_FORMAT)]
 pub struct ServeArgs {
     /// A TOML (or .json) file with any of the settings below, plus password
     /// policy classes and fault rules; flags add to it or override it. See
@@ -81,46 +80,6 @@ pub struct ServeArgs {
     pub deviate: Option<Deviation>,
 }
 
-const SERVE_HELP: &str = r#"CONFIGURATION FILE (--config emulator.toml; every key optional):
-
-  port = 8080
-  organizations = ["6f726368-6573-7472-6174-6f722d706163"]
-  lockout-threshold = 10          # 0 never locks
-  token-lifetime = 3600           # seconds
-  admin = false
-  max-body-bytes = 65536
-
-  [password-policy]
-  min-length = 8
-  require-digit = true
-  require-lowercase = true
-  require-uppercase = false
-  require-non-alphanumeric = false
-  required-unique-chars = 1
-
-  [[clients]]
-  id = "my-app"
-  secret = "s3cret"
-  scopes = ["PM.User", "PM.User.Write"]
-
-  [[tokens]]
-  token = "my-pat"
-  scopes = ["PM.User.Read"]
-
-  [[users]]
-  id = "0c4b6b36-7d1f-4a59-8b3e-5f6a7b8c9d0e"
-  password = "Passw0rd-1"
-  user-name = "alice"             # optional
-  organization = "…"              # optional, default the first
-
-  [[faults]]
-  route = "delete-user"
-  kind = "503"                    # "429", "503", "delay", "drop"
-  next = 1                        # or share = 0.1; retry-after = 2; delay-ms = 250
-
-A file that does not parse, or has an unknown key or a wrong type, is refused
-with its line and the reason (exit 2)."#;
-
 /// Parses each value of a repeatable `flag` that holds a secret; an error
 /// names the flag and which of its values, never the value.
 fn given<T: std::str::FromStr<Err = String>>(
@@ -147,77 +106,22 @@ impl ServeArgs {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
         };
-        let mut config = EmulatorConfig::default();
-        let mut organizations = file.organizations;
-        organizations.extend(self.organizations.iter().copied());
-        if !organizations.is_empty() {
-            organizations.dedup();
-            config.organizations = organizations;
-        }
-        // Read as secrets and parsed here: clap's own errors would quote
-        // the value, and with it the token, secret or password.
-        config.clients = file.clients;
-        config.clients.extend(given("--client", &self.clients)?);
-        config.tokens = file.tokens;
-        config.tokens.extend(given("--token", &self.tokens)?);
-        config.users = file.users;
-        config.users.extend(given("--user", &self.users)?);
-        if let Some(policy) = file.password_policy {
-            config.policy = policy;
-        }
-        if let Some(n) = self.min_password_length {
-            config.policy.min_length = n;
-        }
-        if config.policy.min_length == 0 {
-            bail!("the minimum password length must be at least 1");
-        }
-        for user in &config.users {
-            let violations = config.policy.violations(user.password.expose());
-            if !violations.is_empty() {
-                bail!(
-                    "the seeded user {} has a password the policy refuses ({}): give it a stronger one",
-                    user.id,
-                    violations
-                        .iter()
-                        .filter_map(|v| v.code.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            if let Some(org) = user.organization
-                && !config.organizations.contains(&org)
-            {
-                bail!(
-                    "the seeded user {} is in organization {org}, which is not configured: add it with `--organization-id`",
-                    user.id
-                );
-            }
-        }
-        config.lockout_threshold = self
-            .lockout_threshold
-            .or(file.lockout_threshold)
-            .unwrap_or(config.lockout_threshold);
-        if let Some(seconds) = self.token_lifetime.or(file.token_lifetime) {
-            if seconds == 0 {
-                bail!("the token lifetime must be at least 1 second");
-            }
-            config.token_lifetime = Duration::from_secs(seconds);
-        }
-        for rule in &file.faults {
-            rule.validate()
-                .map_err(|e| anyhow::anyhow!("a fault rule in the configuration file: {e}"))?;
-        }
-        config.faults = file.faults;
-        config.faults.extend(self.faults.iter().cloned());
-        config.admin = self.admin || file.admin.unwrap_or(false);
-        config.max_body_bytes = self
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(config.max_body_bytes);
-        if config.max_body_bytes < 64 {
-            bail!("the largest request body must be at least 64 bytes");
-        }
-        config.deviation = self.deviate;
-        Ok((config, self.port.or(file.port).unwrap_or(0)))
+        let given = Overrides {
+            port: self.port,
+            organizations: self.organizations.clone(),
+            // Read as secrets and parsed here: clap's own errors would
+            // quote the value, and with it the token, secret or password.
+            tokens: given("--token", &self.tokens)?,
+            clients: given("--client", &self.clients)?,
+            users: given("--user", &self.users)?,
+            min_password_length: self.min_password_length,
+            lockout_threshold: self.lockout_threshold,
+            token_lifetime: self.token_lifetime,
+            faults: self.faults.clone(),
+            admin: self.admin,
+            max_body_bytes: self.max_body_bytes,
+            deviation: self.deviate,
+        };
+        Ok(file.merge(given)?)
     }
 }
