@@ -13,6 +13,10 @@ use super::clock::Clock;
 use super::faults::FaultRule;
 use super::policy::PasswordPolicy;
 
+mod merge;
+
+pub use merge::{ConfigError, FILE_FORMAT, Overrides};
+
 /// `PM.User`: reads and writes users.
 pub(crate) const SCOPE_USER: &str = "PM.User";
 /// `PM.User.Read`: reads users.
