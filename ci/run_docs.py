@@ -430,14 +430,14 @@ class Runner:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", help="Markdown files (default: README.md, docs/*.md, the crates' READMEs)")
+    parser.add_argument("files", nargs="*", help="Markdown files (default: README.md, docs/*.md, the crates' READMEs, */README.md)")
     parser.add_argument("--binary", required=True, help="the orchestrator-pact binary")
     parser.add_argument("--broker-double", help="the broker double (cargo build --example broker-double)")
     parser.add_argument("--show", action="store_true", help="print what each block printed")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     paths = [Path(f).resolve() for f in args.files] or \
-        [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "provider/README.md", root / "consumer/README.md"]
+        [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted(root.glob("*/README.md"))]
     runner = Runner(root, str(Path(args.binary).resolve()), args.broker_double and str(Path(args.broker_double).resolve()))
     runner.show = args.show
     before = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout

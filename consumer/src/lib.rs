@@ -30,6 +30,8 @@
 //! it lives in the command-line crate, `orchestrator-pact`, the only user.
 
 #![warn(missing_docs, unreachable_pub)]
+// Function length: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
 
 pub mod answers;
 pub mod base_url;

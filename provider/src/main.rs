@@ -1,9 +1,12 @@
 //! The `orchestrator-pact` binary: parse, set up logging, run, exit.
 
+// Function length: the threshold is in clippy.toml.
+#![warn(clippy::too_many_lines)]
+
 use std::process::ExitCode;
 
 use clap::Parser;
-use orchestrator_pact::cli::{Cli, masked_argument_error, url_secrets};
+use orchestrator_pact::cli::{Cli, argument_error, given_urls};
 use orchestrator_pact::logging::{ScrubbingStderr, colour_wanted, install_scrubbing_panic_hook};
 use orchestrator_pact::redact::Redactor;
 use tracing_subscriber::EnvFilter;
@@ -19,7 +22,7 @@ fn main() -> ExitCode {
         // --help and --version.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
-            eprint!("{}", masked_argument_error(&e, &args));
+            eprint!("{}", argument_error(&e, &args));
             return ExitCode::from(orchestrator_pact::EXIT_UNCHECKED);
         }
     };
@@ -33,24 +36,11 @@ fn main() -> ExitCode {
     // Every secret is added to this one redactor as it is read or made; logs,
     // panics, reports and errors all pass through it.
     let redactor = Redactor::default();
-    // A secret in a URL's query or user info (`--base-url …?token=…`) is
-    // quoted by the errors that refuse the URL.
-    let urls = args
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned());
-    let from_env = [
-        "ORCHESTRATOR_PACT_BASE_URL",
-        "UIPATH_URI",
-        "UIPATH_IDENTITY_URI",
-        "PACT_BROKER_BASE_URL",
-    ]
-    .into_iter()
-    .filter_map(|name| std::env::var(name).ok());
-    for text in urls.chain(from_env) {
-        for secret in url_secrets(&text) {
-            redactor.add_str(&secret);
-        }
+    // A URL's password, query and fragment (`--base-url …?token=…`, in a
+    // flag or its variable) are masked wherever the URL is shown, however
+    // short: the errors that refuse a URL quote it.
+    for url in given_urls(&args, |name| std::env::var(name).ok()) {
+        redactor.add_url(&url);
     }
     let ansi = colour_wanted(
         std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -26,6 +26,11 @@
 //! read the same way. The cost is one walk per position whatever the number
 //! of secrets, so a run that registers thousands of passwords scrubs as fast
 //! as one that registers three.
+//!
+//! A secret shorter than [`MIN_SECRET_LEN`] cannot be scrubbed by its
+//! contents without mangling words; where its place is known (a URL's
+//! password, query and fragment; a flag's value quoted by an error) it is
+//! masked by that place instead ([`Shapes`], in `mask`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,6 +38,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock};
 
 use uipath_identity_client::SecretString;
+
+mod mask;
+
+pub use mask::{Shapes, masked_url, masked_url_text};
 
 /// What a secret is replaced with.
 const MASK: &str = "***";
@@ -42,6 +51,9 @@ const MASK: &str = "***";
 #[derive(Clone, Default)]
 pub struct Redactor {
     known: Arc<RwLock<Trie>>,
+    /// The secrets known by their place rather than their contents
+    /// ([`Redactor::add_url`]).
+    shapes: Arc<RwLock<Shapes>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -54,6 +66,11 @@ impl fmt::Debug for Redactor {
 /// Secrets shorter than this are not scrubbed: replacing them would mangle
 /// ordinary text, and nothing this harness generates is that short.
 pub const MIN_SECRET_LEN: usize = 4;
+
+/// A URL's query values and fragment shorter than this are masked only
+/// where the URL is shown, not scrubbed from any text: most are not
+/// secrets (`?x=1`, `#top`), and as substrings they would mangle words.
+pub const MIN_URL_VALUE_LEN: usize = 8;
 
 impl Redactor {
     /// Adds a secret to scrub from now on, in every form.
@@ -82,8 +99,30 @@ impl Redactor {
         )));
     }
 
+    /// Adds what may be secret in a URL given by the user (valid or not):
+    /// the password of its user info, the values of its query and its
+    /// fragment are masked wherever the URL is shown, however short
+    /// ([`Shapes::add_url`]); the password, and those values at least
+    /// [`MIN_URL_VALUE_LEN`] long, are also scrubbed from any text, as
+    /// secrets are.
+    pub fn add_url(&self, text: &str) {
+        let (password, values) = mask::url_secrets(text, MIN_URL_VALUE_LEN);
+        if let Some(password) = password {
+            self.add_str(password);
+        }
+        for value in values {
+            self.add_str(&value);
+        }
+        let mut shapes = self.shapes.write().unwrap_or_else(|p| p.into_inner());
+        shapes.add_url(text);
+    }
+
     /// `text` with every known secret, in every form, replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
+        let shapes = self.shapes.read().unwrap_or_else(|p| p.into_inner());
+        let shaped = shapes.apply(text);
+        drop(shapes);
+        let text = shaped.as_ref();
         let known = self.known.read().unwrap_or_else(|p| p.into_inner());
         if known.secrets == 0 {
             return text.to_owned();

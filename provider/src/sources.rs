@@ -510,9 +510,9 @@ mod tests {
 
     #[test]
     fn interactions_that_are_not_a_list_are_named() {
-        let dir = std::env::temp_dir().join(format!("sources-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("p.json");
+        // Removed when dropped, also when an assertion fails.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
         std::fs::write(
             &file,
             r#"{"consumer":{"name":"c"},"provider":{"name":"p"},"interactions":{"a":[1]}}"#,
@@ -520,14 +520,13 @@ mod tests {
         .unwrap();
         let error = discover(&[file]).unwrap_err().to_string();
         assert!(error.contains("it has no `interactions` list"), "{error}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_broken_interaction_is_refused_with_the_file() {
-        let dir = std::env::temp_dir().join(format!("sources-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("p.json");
+        // Removed when dropped, also when an assertion fails.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
         std::fs::write(
             &file,
             r#"{"consumer":{"name":"c"},"provider":{"name":"p"},"interactions":[{"type":"Nonsense"}],"metadata":{"pactSpecification":{"version":"4.0"}}}"#,
@@ -538,6 +537,5 @@ mod tests {
             .to_string();
         assert!(error.contains("is not a pact file"), "{error}");
         assert!(error.contains("p.json"), "{error}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

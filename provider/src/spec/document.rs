@@ -14,6 +14,7 @@ use url::Url;
 
 use super::SpecError;
 use super::schema::{Dialect, SchemaError, resolve_pointer};
+use crate::redact::masked_url;
 
 /// Where the document comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,44 +65,9 @@ impl SpecSource {
     pub fn label(&self) -> String {
         match self {
             SpecSource::File(path) => path.display().to_string(),
-            SpecSource::Url(url) => masked(url),
+            SpecSource::Url(url) => masked_url(url),
         }
     }
-}
-
-/// `url` with what may be secret in it (as `cli::url_secrets` finds it)
-/// replaced by `***`; the names of its query parameters are kept.
-fn masked(url: &Url) -> String {
-    let mut shown = url.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(Some("***"));
-    }
-    if let Some(query) = url.query() {
-        let mut masked = String::with_capacity(query.len());
-        for (n, pair) in query.split('&').enumerate() {
-            if n > 0 {
-                masked.push('&');
-            }
-            for (m, part) in pair.split(';').enumerate() {
-                if m > 0 {
-                    masked.push(';');
-                }
-                match part.split_once('=') {
-                    Some((name, _)) => {
-                        masked.push_str(name);
-                        masked.push_str("=***");
-                    }
-                    None if part.is_empty() => {}
-                    None => masked.push_str("***"),
-                }
-            }
-        }
-        shown.set_query(Some(&masked));
-    }
-    if shown.fragment().is_some() {
-        shown.set_fragment(Some("***"));
-    }
-    shown.to_string()
 }
 
 /// Where a parameter goes.
@@ -269,7 +235,7 @@ pub(crate) async fn load(
 
 async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>, SpecError> {
     let fetch_error = |reason: String| SpecError::Fetch {
-        url: masked(url),
+        url: masked_url(url),
         reason,
     };
     let client = crate::http::client(crate::http::ClientSettings {
@@ -294,7 +260,7 @@ async fn fetch(url: &Url, timeout: Duration, max_body: usize) -> Result<Vec<u8>,
     let status = response.status();
     if !status.is_success() {
         return Err(SpecError::HttpStatus {
-            url: masked(url),
+            url: masked_url(url),
             status: status.to_string(),
         });
     }

@@ -18,7 +18,9 @@ use crate::broker_double::{BrokerDouble, DoubleConfig, Fault};
 use crate::doubles;
 // Every broker run gets a clean environment plus the variables it names.
 use crate::fixtures::orchestrator_pact_with_env as run;
-use crate::fixtures::{Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator};
+use crate::fixtures::{
+    RefusingPort, Run, ScratchDir, committed_pact, interaction_mut, pacts, start_emulator,
+};
 
 /// `COMMAND --broker-url URL --retry-base-delay 5 ARGS`: retries in
 /// milliseconds, so that fault tests stay fast.
@@ -107,11 +109,85 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
     let auth = [("PACT_BROKER_TOKEN", token)];
     assert!(broker.url().ends_with("/broker/"), "{}", broker.url());
 
-    // The consumer's pipeline publishes its pacts.
+    let published = the_consumer_publishes_c1(&broker, &auth).await;
+
+    // Nothing of the provider is in production yet: the consumer may not go.
+    let too_early = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
+    assert_eq!(too_early.code, 1, "{too_early}");
+    assert!(
+        too_early.stdout.contains(&format!(
+            "There is no version of {PROVIDER} currently in production"
+        )),
+        "{too_early}"
+    );
+
+    let verified = the_tenant_verifies_and_publishes_t1(&broker, &auth).await;
+
+    // The provider may go to production (no consumer is there), and goes.
+    let provider_can = can_i_deploy_to_production(&broker, PROVIDER, "t1", &[], &auth).await;
+    assert_eq!(provider_can.code, 0, "{provider_can}");
+    let recorded = record_deployment_to_production(&broker, PROVIDER, "t1", &auth).await;
+    assert!(
+        recorded.stdout.contains(&format!(
+            "recorded the deployment of {PROVIDER} version t1 to production"
+        )),
+        "{recorded}"
+    );
+
+    // Now the consumer can go: the tenant in production verified its pact.
+    let consumer_can = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
+    assert_eq!(consumer_can.code, 0, "{consumer_can}");
+    assert!(
+        consumer_can.stdout.contains(&format!(
+            "{CONSUMER} | c1        | {PROVIDER} | t1        | true"
+        )),
+        "the matrix is printed as a table: {consumer_can}"
+    );
+    assert!(
+        consumer_can
+            .stdout
+            .contains("reason: All required verification results are published and successful"),
+        "{consumer_can}"
+    );
+    record_deployment_to_production(&broker, CONSUMER, "c1", &auth).await;
+    let deployments = broker.deployments();
+    assert_eq!(deployments.len(), 2);
+    assert!(
+        deployments
+            .iter()
+            .all(|d| d.environment == "production" && d.currently_deployed)
+    );
+
+    // can-i-deploy asked the matrix for one version against an environment.
+    assert!(
+        broker.received().iter().any(|r| r.path == "/broker/matrix"
+            && r.query.contains("latestby=cvp")
+            && r.query.contains("environment=production")),
+        "{:?}",
+        broker.received()
+    );
+    every_call_went_under_the_context_path_with_the_token_which_no_output_shows(
+        &broker,
+        token,
+        &[
+            &published,
+            &too_early,
+            &verified,
+            &provider_can,
+            &recorded,
+            &consumer_can,
+        ],
+    );
+}
+
+/// The consumer's pipeline publishes its pacts as version c1 of `main`
+/// (tag `dev`, with a build URL); the broker's notices are printed and the
+/// version is recorded with all three.
+async fn the_consumer_publishes_c1(broker: &BrokerDouble, auth: &[(&str, &str)]) -> Run {
     let published = run(
         cmd(
             "publish",
-            &broker,
+            broker,
             &[
                 "--pacts",
                 &pacts(),
@@ -125,7 +201,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
                 "https://ci.example/builds/1",
             ],
         ),
-        &auth,
+        auth,
     )
     .await;
     assert_eq!(published.code, 0, "{published}");
@@ -149,22 +225,17 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
             Some("https://ci.example/builds/1".into())
         ))
     );
+    published
+}
 
-    // Nothing of the provider is in production yet: the consumer may not go.
-    let too_early = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
-    assert_eq!(too_early.code, 1, "{too_early}");
-    assert!(
-        too_early.stdout.contains(&format!(
-            "There is no version of {PROVIDER} currently in production"
-        )),
-        "{too_early}"
-    );
-
-    // The tenant pipeline verifies what the broker selects and publishes.
+/// The tenant pipeline verifies what the broker selects (pending, as the
+/// first verification of the pact) and publishes the results as version
+/// t1 of `main`: one result, a success, with every interaction's.
+async fn the_tenant_verifies_and_publishes_t1(broker: &BrokerDouble, auth: &[(&str, &str)]) -> Run {
     let verified = run(
         cmd(
             "verify",
-            &broker,
+            broker,
             &[
                 "--provider-version",
                 "t1",
@@ -176,7 +247,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
                 "https://ci.example/builds/2",
             ],
         ),
-        &auth,
+        auth,
     )
     .await;
     assert_eq!(verified.code, 0, "{verified}");
@@ -230,84 +301,44 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
         Some("main".into()),
         "the provider version's branch is recorded"
     );
+    verified
+}
 
-    // The provider may go to production (no consumer is there), and goes.
-    let provider_can = can_i_deploy_to_production(&broker, PROVIDER, "t1", &[], &auth).await;
-    assert_eq!(provider_can.code, 0, "{provider_can}");
+/// `record-deployment --pacticipant PACTICIPANT --version VERSION
+/// --environment production`, which succeeds.
+async fn record_deployment_to_production(
+    broker: &BrokerDouble,
+    pacticipant: &str,
+    version: &str,
+    auth: &[(&str, &str)],
+) -> Run {
     let recorded = run(
         cmd(
             "record-deployment",
-            &broker,
+            broker,
             &[
                 "--pacticipant",
-                PROVIDER,
+                pacticipant,
                 "--version",
-                "t1",
+                version,
                 "--environment",
                 "production",
             ],
         ),
-        &auth,
+        auth,
     )
     .await;
     assert_eq!(recorded.code, 0, "{recorded}");
-    assert!(
-        recorded.stdout.contains(&format!(
-            "recorded the deployment of {PROVIDER} version t1 to production"
-        )),
-        "{recorded}"
-    );
+    recorded
+}
 
-    // Now the consumer can go: the tenant in production verified its pact.
-    let consumer_can = can_i_deploy_to_production(&broker, CONSUMER, "c1", &[], &auth).await;
-    assert_eq!(consumer_can.code, 0, "{consumer_can}");
-    assert!(
-        consumer_can.stdout.contains(&format!(
-            "{CONSUMER} | c1        | {PROVIDER} | t1        | true"
-        )),
-        "the matrix is printed as a table: {consumer_can}"
-    );
-    assert!(
-        consumer_can
-            .stdout
-            .contains("reason: All required verification results are published and successful"),
-        "{consumer_can}"
-    );
-    let consumer_recorded = run(
-        cmd(
-            "record-deployment",
-            &broker,
-            &[
-                "--pacticipant",
-                CONSUMER,
-                "--version",
-                "c1",
-                "--environment",
-                "production",
-            ],
-        ),
-        &auth,
-    )
-    .await;
-    assert_eq!(consumer_recorded.code, 0, "{consumer_recorded}");
-    let deployments = broker.deployments();
-    assert_eq!(deployments.len(), 2);
-    assert!(
-        deployments
-            .iter()
-            .all(|d| d.environment == "production" && d.currently_deployed)
-    );
-
-    // can-i-deploy asked the matrix for one version against an environment.
-    assert!(
-        broker.received().iter().any(|r| r.path == "/broker/matrix"
-            && r.query.contains("latestby=cvp")
-            && r.query.contains("environment=production")),
-        "{:?}",
-        broker.received()
-    );
-    // Every call went under the context path, with the token, which no
-    // output shows.
+/// Every call the broker received went under its context path with the
+/// token, and none of `runs` printed the token.
+fn every_call_went_under_the_context_path_with_the_token_which_no_output_shows(
+    broker: &BrokerDouble,
+    token: &str,
+    runs: &[&Run],
+) {
     for request in broker.received() {
         assert!(request.path.starts_with("/broker/"), "{request:?}");
         assert_eq!(
@@ -315,14 +346,7 @@ async fn publish_verify_can_i_deploy_and_record_deployment_through_a_broker_unde
             Some(&*format!("Bearer {token}"))
         );
     }
-    for run in [
-        &published,
-        &too_early,
-        &verified,
-        &provider_can,
-        &recorded,
-        &consumer_can,
-    ] {
+    for run in runs {
         assert!(
             !run.output().contains(token),
             "the broker token was printed: {run}"
@@ -1122,11 +1146,12 @@ async fn without_a_broker_url_the_commands_name_the_variable() {
 
 #[tokio::test]
 async fn nobody_listening_at_the_broker_url_exits_2() {
+    let nobody = RefusingPort::new();
     let failed = run(
         [
             "publish",
             "--broker-url",
-            "http://127.0.0.1:1/",
+            &format!("{}/", nobody.url()),
             "--consumer-app-version",
             "c1",
             "--retries",
@@ -1147,11 +1172,12 @@ async fn nobody_listening_at_the_broker_url_exits_2() {
 
 #[tokio::test]
 async fn publish_where_nobody_listens_tells_each_retry_and_its_wait_at_any_log_level() {
+    let nobody = RefusingPort::new();
     let failed = run(
         [
             "publish",
             "--broker-url",
-            "http://127.0.0.1:1/",
+            &format!("{}/", nobody.url()),
             "--consumer-app-version",
             "c1",
             "--retries",

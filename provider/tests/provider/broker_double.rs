@@ -179,6 +179,28 @@ struct Broker {
     seq: u64,
 }
 
+/// The pacts a verification selected: content id -> consumer, consumer
+/// version, the reasons they were selected.
+type Selected = BTreeMap<usize, (String, String, Vec<String>)>;
+
+/// One pact of a pacts-for-verification answer, and what its notices
+/// depend on.
+#[derive(Clone, Copy)]
+struct ToVerify<'a> {
+    provider: &'a str,
+    provider_branch: Option<&'a str>,
+    pending_status: bool,
+    id: usize,
+    consumer: &'a str,
+    version: &'a str,
+    /// Why it was selected; `None` for a work-in-progress pact.
+    reasons: Option<&'a [String]>,
+}
+
+/// A matrix row: consumer, its version, provider, its version, and the
+/// latest verification result between them.
+type Row<'a> = (String, String, String, String, Option<&'a Verification>);
+
 type Shared = Arc<Mutex<Broker>>;
 
 /// A running double; stops when dropped.
@@ -318,6 +340,56 @@ impl BrokerDouble {
     }
 }
 
+/// The pacts of a publication by `name`, each with its provider; a 400
+/// for the first that is not a JSON pact of `name` in base64.
+fn decode_contracts(name: &str, contracts: &[Value]) -> Result<Vec<(String, Value)>, Refused> {
+    let mut decoded = Vec::new();
+    for contract in contracts {
+        let field = |k: &str| contract.get(k).and_then(Value::as_str).unwrap_or_default();
+        if field("specification") != "pact" || field("contentType") != "application/json" {
+            return Err(Refused::new(
+                "contracts",
+                "only pacts in application/json are supported",
+            ));
+        }
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(field("content")) else {
+            return Err(Refused::new("contracts", "content is not base64"));
+        };
+        let Ok(content) = serde_json::from_slice::<Value>(&bytes) else {
+            return Err(Refused::new("contracts", "content is not JSON"));
+        };
+        if field("consumerName") != name
+            || content.pointer("/consumer/name").and_then(Value::as_str) != Some(name)
+        {
+            return Err(Refused::new(
+                "contracts",
+                "the consumer name must match the pacticipant name and the pact's consumer",
+            ));
+        }
+        decoded.push((field("providerName").to_owned(), content));
+    }
+    Ok(decoded)
+}
+
+/// A request the broker refuses with 400, naming the field at fault.
+struct Refused {
+    field: &'static str,
+    message: String,
+}
+
+impl Refused {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+
+    fn answer(&self) -> Response {
+        errors(StatusCode::BAD_REQUEST, self.field, &self.message)
+    }
+}
+
 fn answer(status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
@@ -332,44 +404,83 @@ fn errors(status: StatusCode, field: &str, message: &str) -> Response {
 }
 
 async fn handle(State(state): State<Shared>, request: Request) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or_default().to_owned();
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
-    let authorization = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned);
-    let body = to_bytes(request.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let body = String::from_utf8_lossy(&body).into_owned();
-
+    let received = Received::read(request).await;
     let mut broker = state.lock().unwrap();
-    broker.received.push(Received {
-        method: method.clone(),
-        path: path.clone(),
-        query: query.clone(),
-        authorization: authorization.clone(),
-        body: body.clone(),
-        at: std::time::Instant::now(),
-    });
+    broker.received.push(received.clone());
     broker.arrived.notify_waiters();
+    if let Some(response) = broker.scripted_fault(&received) {
+        return response;
+    }
+    if let Some(token) = &broker.config.token
+        && received.authorization.as_deref() != Some(&format!("Bearer {token}"))
+    {
+        let mut response = answer(StatusCode::UNAUTHORIZED, json!({ "error": "Unauthorized" }));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"Pact Broker\""),
+        );
+        return response;
+    }
+    let context = broker.config.context.clone();
+    let Some(rest) = received.path.strip_prefix(&context) else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            json!({ "error": "not under the context path" }),
+        );
+    };
+    let base = format!("http://{host}{context}");
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    broker.route(&base, &received, &segments)
+}
 
-    if let Some(i) = broker.faults.iter().position(|f| {
-        f.times > 0
-            && f.method.as_ref().is_none_or(|m| *m == method)
-            && f.path_contains
-                .as_ref()
-                .is_none_or(|p| path.contains(p.as_str()))
-    }) {
-        let fault = &mut broker.faults[i];
+impl Received {
+    /// The request as the double keeps it (its body read whole).
+    async fn read(request: Request) -> Self {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let body = to_bytes(request.into_body(), 16 * 1024 * 1024)
+            .await
+            .unwrap_or_default();
+        Self {
+            method,
+            path,
+            query,
+            authorization,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Broker {
+    /// The answer of the first queued fault that matches `request`, if any
+    /// (it counts the request against the fault).
+    fn scripted_fault(&mut self, request: &Received) -> Option<Response> {
+        let i = self.faults.iter().position(|f| {
+            f.times > 0
+                && f.method.as_ref().is_none_or(|m| *m == request.method)
+                && f.path_contains
+                    .as_ref()
+                    .is_none_or(|p| request.path.contains(p.as_str()))
+        })?;
+        let fault = &mut self.faults[i];
         fault.times -= 1;
         let mut response = answer(
             StatusCode::from_u16(fault.status).unwrap(),
@@ -402,121 +513,98 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from_str(after).unwrap());
         }
         if fault.times == 0 {
-            broker.faults.remove(i);
+            self.faults.remove(i);
         }
-        return response;
+        Some(response)
     }
 
-    if let Some(token) = &broker.config.token
-        && authorization.as_deref() != Some(&format!("Bearer {token}"))
-    {
-        let mut response = answer(StatusCode::UNAUTHORIZED, json!({ "error": "Unauthorized" }));
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"Pact Broker\""),
-        );
-        return response;
-    }
-
-    let context = broker.config.context.clone();
-    let Some(rest) = path.strip_prefix(&context) else {
-        return answer(
-            StatusCode::NOT_FOUND,
-            json!({ "error": "not under the context path" }),
-        );
-    };
-    let base = format!("http://{host}{context}");
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(percent_decode)
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let json_body = || serde_json::from_str::<Value>(&body);
-
-    match (method.as_str(), segments.as_slice()) {
-        ("GET", []) => index(&base),
-        ("POST", ["contracts", "publish"]) => match json_body() {
-            Ok(b) => broker.publish(&base, &b),
-            Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
-        },
-        ("POST", ["pacts", "provider", provider, "for-verification"]) => match json_body() {
-            Ok(b) => broker.for_verification(&base, provider, &b),
-            Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
-        },
-        (
-            "GET",
-            [
-                "pacts",
-                "provider",
-                provider,
-                "consumer",
-                consumer,
-                "pact-version",
-                id,
-            ],
-        ) => broker.pact(&base, provider, consumer, id),
-        (
-            "POST",
-            [
-                "pacts",
-                "provider",
-                provider,
-                "consumer",
-                consumer,
-                "pact-version",
-                id,
-                "verification-results",
-            ],
-        ) => match json_body() {
-            Ok(b) => broker.verify(&base, provider, consumer, id, b),
-            Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
-        },
-        (
-            "PUT",
-            [
-                "pacticipants",
-                pacticipant,
-                "branches",
-                branch,
-                "versions",
-                version,
-            ],
-        ) => {
-            // 201 when the branch version is new, 200 when it existed.
-            let existed = broker
-                .find_version(pacticipant, version)
-                .is_some_and(|v| v.branch.as_deref() == Some(*branch));
-            let v = broker.version_mut(pacticipant, version);
-            v.branch = Some((*branch).to_owned());
-            let status = if existed {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            answer(status, json!({ "name": branch, "_links": {} }))
+    /// The answer to `request`, whose path below the context is `segments`.
+    fn route(&mut self, base: &str, request: &Received, segments: &[&str]) -> Response {
+        let json_body = || serde_json::from_str::<Value>(&request.body);
+        match (request.method.as_str(), segments) {
+            ("GET", []) => index(base),
+            ("POST", ["contracts", "publish"]) => match json_body() {
+                Ok(b) => self.publish(base, &b),
+                Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
+            },
+            ("POST", ["pacts", "provider", provider, "for-verification"]) => match json_body() {
+                Ok(b) => self.for_verification(base, provider, &b),
+                Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
+            },
+            (
+                "GET",
+                [
+                    "pacts",
+                    "provider",
+                    provider,
+                    "consumer",
+                    consumer,
+                    "pact-version",
+                    id,
+                ],
+            ) => self.pact(base, provider, consumer, id),
+            (
+                "POST",
+                [
+                    "pacts",
+                    "provider",
+                    provider,
+                    "consumer",
+                    consumer,
+                    "pact-version",
+                    id,
+                    "verification-results",
+                ],
+            ) => match json_body() {
+                Ok(b) => self.verify(base, provider, consumer, id, b),
+                Err(e) => errors(StatusCode::BAD_REQUEST, "body", &e.to_string()),
+            },
+            (
+                "PUT",
+                [
+                    "pacticipants",
+                    pacticipant,
+                    "branches",
+                    branch,
+                    "versions",
+                    version,
+                ],
+            ) => {
+                // 201 when the branch version is new, 200 when it existed.
+                let existed = self
+                    .find_version(pacticipant, version)
+                    .is_some_and(|v| v.branch.as_deref() == Some(*branch));
+                let v = self.version_mut(pacticipant, version);
+                v.branch = Some((*branch).to_owned());
+                let status = if existed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                answer(status, json!({ "name": branch, "_links": {} }))
+            }
+            ("GET", ["pacticipants", pacticipant, "versions", version]) => {
+                self.pacticipant_version(base, pacticipant, version)
+            }
+            (
+                "POST",
+                [
+                    "pacticipants",
+                    pacticipant,
+                    "versions",
+                    version,
+                    "deployed-versions",
+                    "environment",
+                    uuid,
+                ],
+            ) => self.record_deployment(pacticipant, version, uuid, json_body().ok()),
+            ("GET", ["environments"]) => self.environments(base),
+            ("GET", ["matrix"]) => self.matrix(base, &request.query),
+            _ => answer(
+                StatusCode::NOT_FOUND,
+                json!({ "error": format!("the double does not serve {} {}", request.method, request.path) }),
+            ),
         }
-        ("GET", ["pacticipants", pacticipant, "versions", version]) => {
-            broker.pacticipant_version(&base, pacticipant, version)
-        }
-        (
-            "POST",
-            [
-                "pacticipants",
-                pacticipant,
-                "versions",
-                version,
-                "deployed-versions",
-                "environment",
-                uuid,
-            ],
-        ) => broker.record_deployment(pacticipant, version, uuid, json_body().ok()),
-        ("GET", ["environments"]) => broker.environments(&base),
-        ("GET", ["matrix"]) => broker.matrix(&base, &query),
-        _ => answer(
-            StatusCode::NOT_FOUND,
-            json!({ "error": format!("the double does not serve {method} {path}") }),
-        ),
     }
 }
 
@@ -604,6 +692,19 @@ impl Broker {
         versions.last_mut().unwrap()
     }
 
+    /// The consumers with a pact for `provider`, sorted, each once.
+    fn consumers_of(&self, provider: &str) -> Vec<String> {
+        let mut consumers: Vec<String> = self
+            .pacts
+            .iter()
+            .filter(|p| p.provider == provider)
+            .map(|p| p.consumer.clone())
+            .collect();
+        consumers.sort();
+        consumers.dedup();
+        consumers
+    }
+
     fn find_version(&self, pacticipant: &str, number: &str) -> Option<&Version> {
         self.versions
             .get(pacticipant)?
@@ -619,6 +720,30 @@ impl Broker {
                 self.contents.len() - 1
             }
         }
+    }
+
+    /// A 409 when a version already published another content for one of
+    /// these providers: the broker's race-condition rule.
+    fn changed_content(
+        &self,
+        name: &str,
+        number: &str,
+        decoded: &[(String, Value)],
+    ) -> Option<Response> {
+        for (provider, content) in decoded {
+            if let Some(existing) = self.pacts.iter().find(|p| {
+                p.consumer == name && p.provider == *provider && p.consumer_version == number
+            }) && self.contents[existing.content] != *content
+            {
+                return Some(answer(
+                    StatusCode::CONFLICT,
+                    json!({ "errors": { "content": [format!(
+                        "Cannot change the content of the pact for {name} version {number} and provider {provider}, as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with a unique consumer version number."
+                    )] } }),
+                ));
+            }
+        }
+        None
     }
 
     fn publish(&mut self, base: &str, body: &Value) -> Response {
@@ -643,51 +768,12 @@ impl Broker {
                 "at least one contract is required",
             );
         };
-        let mut decoded = Vec::new();
-        for contract in contracts {
-            let field = |k: &str| contract.get(k).and_then(Value::as_str).unwrap_or_default();
-            if field("specification") != "pact" || field("contentType") != "application/json" {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "contracts",
-                    "only pacts in application/json are supported",
-                );
-            }
-            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(field("content"))
-            else {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "contracts",
-                    "content is not base64",
-                );
-            };
-            let Ok(content) = serde_json::from_slice::<Value>(&bytes) else {
-                return errors(StatusCode::BAD_REQUEST, "contracts", "content is not JSON");
-            };
-            if field("consumerName") != name
-                || content.pointer("/consumer/name").and_then(Value::as_str) != Some(name.as_str())
-            {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "contracts",
-                    "the consumer name must match the pacticipant name and the pact's consumer",
-                );
-            }
-            decoded.push((field("providerName").to_owned(), content));
-        }
-        // A version's pact cannot change: the broker's race-condition rule.
-        for (provider, content) in &decoded {
-            if let Some(existing) = self.pacts.iter().find(|p| {
-                p.consumer == name && p.provider == *provider && p.consumer_version == number
-            }) && self.contents[existing.content] != *content
-            {
-                return answer(
-                    StatusCode::CONFLICT,
-                    json!({ "errors": { "content": [format!(
-                        "Cannot change the content of the pact for {name} version {number} and provider {provider}, as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with a unique consumer version number."
-                    )] } }),
-                );
-            }
+        let decoded = match decode_contracts(&name, contracts) {
+            Ok(decoded) => decoded,
+            Err(refused) => return refused.answer(),
+        };
+        if let Some(refused) = self.changed_content(&name, &number, &decoded) {
+            return refused;
         }
         let branch = text("branch");
         let build_url = text("buildUrl");
@@ -812,6 +898,56 @@ impl Broker {
                 "must be a list",
             );
         };
+        let mut selected = BTreeMap::new();
+        for selector in selectors {
+            if let Err(refused) = self.select(provider, provider_branch, selector, &mut selected) {
+                return refused.answer();
+            }
+        }
+        let wip = match wip_since.and_then(parse_since) {
+            Some(since) => self.work_in_progress(provider, provider_branch, since, &selected),
+            None => BTreeMap::new(),
+        };
+        let all = selected
+            .iter()
+            .map(|(id, (c, v, reasons))| (*id, c.clone(), v.clone(), Some(reasons.clone())))
+            .chain(
+                wip.iter()
+                    .map(|(id, (c, v))| (*id, c.clone(), v.clone(), None)),
+            );
+        let list: Vec<Value> = all
+            .map(|(id, consumer, version, reasons)| {
+                let to_verify = ToVerify {
+                    provider,
+                    provider_branch,
+                    pending_status,
+                    id,
+                    consumer: &consumer,
+                    version: &version,
+                    reasons: reasons.as_deref(),
+                };
+                self.pact_to_verify(base, &to_verify)
+            })
+            .collect();
+        answer(
+            StatusCode::OK,
+            json!({
+                "_embedded": { "pacts": list },
+                "_links": { "self": { "href": format!("{base}/pacts/provider/{}/for-verification", encode(provider)), "title": "Pacts to be verified" } }
+            }),
+        )
+    }
+
+    /// Adds to `selected` (content id -> consumer, consumer version,
+    /// reasons) the pacts of `provider` that `selector` selects; a 400 for
+    /// a selector the broker refuses.
+    fn select(
+        &self,
+        provider: &str,
+        provider_branch: Option<&str>,
+        selector: &Value,
+        selected: &mut Selected,
+    ) -> Result<(), Refused> {
         const KNOWN: [&str; 10] = [
             "mainBranch",
             "branch",
@@ -824,241 +960,239 @@ impl Broker {
             "tag",
             "latest",
         ];
-        // content id -> (consumer, consumer version, reasons)
-        let mut selected: BTreeMap<usize, (String, String, Vec<String>)> = BTreeMap::new();
-        for selector in selectors {
-            let Some(fields) = selector.as_object() else {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "consumerVersionSelectors",
-                    "each selector must be an object",
-                );
-            };
-            if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "consumerVersionSelectors",
-                    &format!("unknown selector property {unknown}"),
-                );
-            }
-            let flag = |k: &str| selector.get(k).and_then(Value::as_bool) == Some(true);
-            let text = |k: &str| selector.get(k).and_then(Value::as_str);
-            if flag("matchingBranch") && provider_branch.is_none() {
-                return errors(
-                    StatusCode::BAD_REQUEST,
-                    "consumerVersionSelectors",
-                    "the providerVersionBranch must be specified when the selector matchingBranch is used",
-                );
-            }
-            let consumers: Vec<String> = {
-                let mut c: Vec<String> = self
-                    .pacts
-                    .iter()
-                    .filter(|p| p.provider == provider)
-                    .map(|p| p.consumer.clone())
-                    .collect();
-                c.sort();
-                c.dedup();
-                c.retain(|c| text("consumer").is_none_or(|only| only == c));
-                c
-            };
-            for consumer in consumers {
-                let pacts: Vec<&Published> = {
-                    let mut p: Vec<&Published> = self
-                        .pacts
-                        .iter()
-                        .filter(|p| p.provider == provider && p.consumer == consumer)
-                        .collect();
-                    p.sort_by_key(|p| {
-                        self.find_version(&consumer, &p.consumer_version)
-                            .map(|v| v.seq)
-                    });
-                    p
-                };
-                let on_branch = |b: &str| -> Vec<&Published> {
-                    pacts
-                        .iter()
-                        .rfind(|p| {
-                            self.find_version(&consumer, &p.consumer_version)
-                                .and_then(|v| v.branch.as_deref())
-                                == Some(b)
-                        })
-                        .copied()
-                        .into_iter()
-                        .collect()
-                };
-                let (chosen, reason): (Vec<&Published>, String) = if flag("mainBranch") {
-                    (
-                        on_branch("main"),
-                        "latest version from the main branch 'main'".into(),
-                    )
-                } else if flag("matchingBranch") {
-                    let b = provider_branch.unwrap_or_default();
-                    (
-                        on_branch(b),
-                        format!(
-                            "latest version from a branch matching the provider's branch '{b}'"
-                        ),
-                    )
-                } else if let Some(b) = text("branch") {
-                    (on_branch(b), format!("latest version from branch '{b}'"))
-                } else if flag("deployedOrReleased") || flag("deployed") || flag("released") {
-                    let env = text("environment");
-                    let deployed = self.deployed_versions(&consumer, env);
-                    (
-                        pacts
-                            .iter()
-                            .filter(|p| deployed.contains(&p.consumer_version))
-                            .copied()
-                            .collect(),
-                        match env {
-                            Some(e) => format!("version(s) currently deployed to {e}"),
-                            None => "currently deployed or released version(s)".into(),
-                        },
-                    )
-                } else if let Some(tag) = text("tag") {
-                    let tagged: Vec<&Published> = pacts
-                        .iter()
-                        .filter(|p| {
-                            self.find_version(&consumer, &p.consumer_version)
-                                .is_some_and(|v| v.tags.iter().any(|t| t == tag))
-                        })
-                        .copied()
-                        .collect();
-                    if flag("latest") {
-                        (
-                            tagged.last().copied().into_iter().collect(),
-                            format!("latest version tagged '{tag}'"),
-                        )
-                    } else {
-                        (tagged, format!("all versions tagged '{tag}'"))
-                    }
-                } else if flag("latest") {
-                    (
-                        pacts.last().copied().into_iter().collect(),
-                        "latest version".into(),
-                    )
-                } else {
-                    return errors(
-                        StatusCode::BAD_REQUEST,
-                        "consumerVersionSelectors",
-                        "a selector selects nothing",
-                    );
-                };
-                for p in chosen {
-                    let entry = selected.entry(p.content).or_insert_with(|| {
-                        (p.consumer.clone(), p.consumer_version.clone(), Vec::new())
-                    });
-                    entry.2.push(format!("{reason} ({})", p.consumer_version));
-                }
-            }
+        let Some(fields) = selector.as_object() else {
+            return Err(Refused::new(
+                "consumerVersionSelectors",
+                "each selector must be an object",
+            ));
+        };
+        if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(Refused::new(
+                "consumerVersionSelectors",
+                format!("unknown selector property {unknown}"),
+            ));
         }
-        // Work in progress: the latest pact of each consumer branch, published
-        // since the date, pending, and not selected otherwise.
-        let mut wip: BTreeMap<usize, (String, String)> = BTreeMap::new();
-        if let Some(since) = wip_since.and_then(parse_since) {
-            let mut heads: BTreeMap<(String, String), &Published> = BTreeMap::new();
-            for p in self.pacts.iter().filter(|p| p.provider == provider) {
-                let Some(v) = self.find_version(&p.consumer, &p.consumer_version) else {
-                    continue;
-                };
-                let Some(b) = &v.branch else { continue };
-                let key = (p.consumer.clone(), b.clone());
-                let newer = heads.get(&key).is_none_or(|h| {
-                    self.find_version(&h.consumer, &h.consumer_version)
-                        .map(|hv| hv.seq)
-                        < Some(v.seq)
+        let flag = |k: &str| selector.get(k).and_then(Value::as_bool) == Some(true);
+        let text = |k: &str| selector.get(k).and_then(Value::as_str);
+        if flag("matchingBranch") && provider_branch.is_none() {
+            return Err(Refused::new(
+                "consumerVersionSelectors",
+                "the providerVersionBranch must be specified when the selector matchingBranch is used",
+            ));
+        }
+        let mut consumers = self.consumers_of(provider);
+        consumers.retain(|c| text("consumer").is_none_or(|only| only == c));
+        for consumer in consumers {
+            let (chosen, reason) = self.chosen(provider, provider_branch, selector, &consumer)?;
+            for p in chosen {
+                let entry = selected.entry(p.content).or_insert_with(|| {
+                    (p.consumer.clone(), p.consumer_version.clone(), Vec::new())
                 });
-                if newer && v.created >= since {
-                    heads.insert(key, p);
-                }
-            }
-            for p in heads.values() {
-                if !selected.contains_key(&p.content)
-                    && !self.successful_by_branch(provider, p.content, provider_branch)
-                {
-                    wip.insert(p.content, (p.consumer.clone(), p.consumer_version.clone()));
-                }
+                entry.2.push(format!("{reason} ({})", p.consumer_version));
             }
         }
+        Ok(())
+    }
 
-        let mut list = Vec::new();
-        let all = selected
-            .iter()
-            .map(|(id, (c, v, reasons))| (*id, c.clone(), v.clone(), Some(reasons.clone())))
-            .chain(
-                wip.iter()
-                    .map(|(id, (c, v))| (*id, c.clone(), v.clone(), None)),
-            );
-        for (id, consumer, version, reasons) in all {
-            let href = format!(
-                "{base}/pacts/provider/{}/consumer/{}/pact-version/{id}",
-                encode(provider),
-                encode(&consumer)
-            );
-            let is_wip = reasons.is_none();
-            let verified = self.successful_by_branch(provider, id, provider_branch);
-            let pending = pending_status && (is_wip || !verified);
-            let mut notices = vec![json!({
-                "when": "before_verification",
-                "text": match &reasons {
-                    Some(r) => format!(
-                        "The pact at {href} is being verified because the pact content belongs to the consumer version matching the following criterion: {}",
-                        r.join(", ")
-                    ),
-                    None => format!(
-                        "The pact at {href} is being verified because it is a 'work in progress' pact (ie. it is the pact for the latest version of {consumer} from branch with a pending status). Read more at https://docs.pact.io/go/wip"
-                    ),
+    /// The pacts of `consumer` for `provider` that `selector` chooses, in
+    /// publication order, and the reason the broker gives.
+    fn chosen(
+        &self,
+        provider: &str,
+        provider_branch: Option<&str>,
+        selector: &Value,
+        consumer: &str,
+    ) -> Result<(Vec<&Published>, String), Refused> {
+        let flag = |k: &str| selector.get(k).and_then(Value::as_bool) == Some(true);
+        let text = |k: &str| selector.get(k).and_then(Value::as_str);
+        let pacts: Vec<&Published> = {
+            let mut p: Vec<&Published> = self
+                .pacts
+                .iter()
+                .filter(|p| p.provider == provider && p.consumer == consumer)
+                .collect();
+            p.sort_by_key(|p| {
+                self.find_version(consumer, &p.consumer_version)
+                    .map(|v| v.seq)
+            });
+            p
+        };
+        let on_branch = |b: &str| -> Vec<&Published> {
+            pacts
+                .iter()
+                .rfind(|p| {
+                    self.find_version(consumer, &p.consumer_version)
+                        .and_then(|v| v.branch.as_deref())
+                        == Some(b)
+                })
+                .copied()
+                .into_iter()
+                .collect()
+        };
+        Ok(if flag("mainBranch") {
+            (
+                on_branch("main"),
+                "latest version from the main branch 'main'".into(),
+            )
+        } else if flag("matchingBranch") {
+            let b = provider_branch.unwrap_or_default();
+            (
+                on_branch(b),
+                format!("latest version from a branch matching the provider's branch '{b}'"),
+            )
+        } else if let Some(b) = text("branch") {
+            (on_branch(b), format!("latest version from branch '{b}'"))
+        } else if flag("deployedOrReleased") || flag("deployed") || flag("released") {
+            let env = text("environment");
+            let deployed = self.deployed_versions(consumer, env);
+            (
+                pacts
+                    .iter()
+                    .filter(|p| deployed.contains(&p.consumer_version))
+                    .copied()
+                    .collect(),
+                match env {
+                    Some(e) => format!("version(s) currently deployed to {e}"),
+                    None => "currently deployed or released version(s)".into(),
                 },
-            })];
-            let branch_text = provider_branch
-                .map(|b| format!(" from branch '{b}'"))
-                .unwrap_or_default();
-            if pending_status {
-                if pending {
-                    notices.push(json!({
-                        "when": "before_verification",
-                        "text": format!("This pact is in pending state for this version of {provider} because a successful verification result for a version of {provider}{branch_text} does not yet exist. If this verification fails, it will not cause the overall build to fail. Read more at https://docs.pact.io/go/pending")
-                    }));
-                    notices.push(json!({
-                        "when": "after_verification:success_true_published_true",
-                        "text": format!("This pact is no longer in pending state for {provider}{branch_text}, as a successful verification result has been published.")
-                    }));
-                    notices.push(json!({
-                        "when": "after_verification:success_false_published_true",
-                        "text": format!("This pact is still in pending state for {provider}{branch_text}, as the verification failed. The failure does not fail the build.")
-                    }));
-                } else {
-                    notices.push(json!({
-                        "when": "before_verification",
-                        "text": format!("This pact has previously been successfully verified by a version of {provider}{branch_text}. If this verification fails, it will fail the build. Read more at https://docs.pact.io/go/pending")
-                    }));
-                }
+            )
+        } else if let Some(tag) = text("tag") {
+            let tagged: Vec<&Published> = pacts
+                .iter()
+                .filter(|p| {
+                    self.find_version(consumer, &p.consumer_version)
+                        .is_some_and(|v| v.tags.iter().any(|t| t == tag))
+                })
+                .copied()
+                .collect();
+            if flag("latest") {
+                (
+                    tagged.last().copied().into_iter().collect(),
+                    format!("latest version tagged '{tag}'"),
+                )
+            } else {
+                (tagged, format!("all versions tagged '{tag}'"))
             }
-            notices.push(json!({
-                "when": "after_verification:success_true_published_false",
-                "text": "This verification result was not published: pass --publish to record it."
-            }));
-            let mut properties = json!({ "pending": pending, "notices": notices });
-            if is_wip {
-                properties["wip"] = json!(true);
+        } else if flag("latest") {
+            (
+                pacts.last().copied().into_iter().collect(),
+                "latest version".into(),
+            )
+        } else {
+            return Err(Refused::new(
+                "consumerVersionSelectors",
+                "a selector selects nothing",
+            ));
+        })
+    }
+
+    /// Work in progress: the latest pact of each consumer branch, published
+    /// since `since`, pending, and not selected otherwise (content id ->
+    /// consumer, consumer version).
+    fn work_in_progress(
+        &self,
+        provider: &str,
+        provider_branch: Option<&str>,
+        since: SystemTime,
+        selected: &Selected,
+    ) -> BTreeMap<usize, (String, String)> {
+        let mut heads: BTreeMap<(String, String), &Published> = BTreeMap::new();
+        for p in self.pacts.iter().filter(|p| p.provider == provider) {
+            let Some(v) = self.find_version(&p.consumer, &p.consumer_version) else {
+                continue;
+            };
+            let Some(b) = &v.branch else { continue };
+            let key = (p.consumer.clone(), b.clone());
+            let newer = heads.get(&key).is_none_or(|h| {
+                self.find_version(&h.consumer, &h.consumer_version)
+                    .map(|hv| hv.seq)
+                    < Some(v.seq)
+            });
+            if newer && v.created >= since {
+                heads.insert(key, p);
             }
-            list.push(json!({
-                "shortDescription": if is_wip { "work in progress".to_owned() } else { format!("pact for {consumer} {version}") },
-                "verificationProperties": properties,
-                "_links": { "self": {
-                    "href": href,
-                    "name": format!("Pact between {consumer} ({version}) and {provider}")
-                } }
-            }));
         }
-        answer(
-            StatusCode::OK,
-            json!({
-                "_embedded": { "pacts": list },
-                "_links": { "self": { "href": format!("{base}/pacts/provider/{}/for-verification", encode(provider)), "title": "Pacts to be verified" } }
-            }),
-        )
+        heads
+            .values()
+            .filter(|p| {
+                !selected.contains_key(&p.content)
+                    && !self.successful_by_branch(provider, p.content, provider_branch)
+            })
+            .map(|p| (p.content, (p.consumer.clone(), p.consumer_version.clone())))
+            .collect()
+    }
+
+    /// One entry of the pacts-for-verification answer, with its notices.
+    fn pact_to_verify(&self, base: &str, pact: &ToVerify<'_>) -> Value {
+        let ToVerify {
+            provider,
+            provider_branch,
+            pending_status,
+            id,
+            consumer,
+            version,
+            reasons,
+        } = *pact;
+        let href = format!(
+            "{base}/pacts/provider/{}/consumer/{}/pact-version/{id}",
+            encode(provider),
+            encode(consumer)
+        );
+        let is_wip = reasons.is_none();
+        let verified = self.successful_by_branch(provider, id, provider_branch);
+        let pending = pending_status && (is_wip || !verified);
+        let mut notices = vec![json!({
+            "when": "before_verification",
+            "text": match reasons {
+                Some(r) => format!(
+                    "The pact at {href} is being verified because the pact content belongs to the consumer version matching the following criterion: {}",
+                    r.join(", ")
+                ),
+                None => format!(
+                    "The pact at {href} is being verified because it is a 'work in progress' pact (ie. it is the pact for the latest version of {consumer} from branch with a pending status). Read more at https://docs.pact.io/go/wip"
+                ),
+            },
+        })];
+        let branch_text = provider_branch
+            .map(|b| format!(" from branch '{b}'"))
+            .unwrap_or_default();
+        if pending_status {
+            if pending {
+                notices.push(json!({
+                    "when": "before_verification",
+                    "text": format!("This pact is in pending state for this version of {provider} because a successful verification result for a version of {provider}{branch_text} does not yet exist. If this verification fails, it will not cause the overall build to fail. Read more at https://docs.pact.io/go/pending")
+                }));
+                notices.push(json!({
+                    "when": "after_verification:success_true_published_true",
+                    "text": format!("This pact is no longer in pending state for {provider}{branch_text}, as a successful verification result has been published.")
+                }));
+                notices.push(json!({
+                    "when": "after_verification:success_false_published_true",
+                    "text": format!("This pact is still in pending state for {provider}{branch_text}, as the verification failed. The failure does not fail the build.")
+                }));
+            } else {
+                notices.push(json!({
+                    "when": "before_verification",
+                    "text": format!("This pact has previously been successfully verified by a version of {provider}{branch_text}. If this verification fails, it will fail the build. Read more at https://docs.pact.io/go/pending")
+                }));
+            }
+        }
+        notices.push(json!({
+            "when": "after_verification:success_true_published_false",
+            "text": "This verification result was not published: pass --publish to record it."
+        }));
+        let mut properties = json!({ "pending": pending, "notices": notices });
+        if is_wip {
+            properties["wip"] = json!(true);
+        }
+        json!({
+            "shortDescription": if is_wip { "work in progress".to_owned() } else { format!("pact for {consumer} {version}") },
+            "verificationProperties": properties,
+            "_links": { "self": {
+                "href": href,
+                "name": format!("Pact between {consumer} ({version}) and {provider}")
+            } }
+        })
     }
 
     fn pact(&self, base: &str, provider: &str, consumer: &str, id: &str) -> Response {
@@ -1291,8 +1425,20 @@ impl Broker {
                 }),
             );
         }
+        let (rows, missing) = self.matrix_rows(&pacticipant, &number, environment.as_deref());
+        matrix_answer(base, &rows, missing)
+    }
+
+    /// The matrix rows of `pacticipant` at `number` against the versions
+    /// in `environment` (or the latest ones), and what is missing there.
+    fn matrix_rows(
+        &self,
+        pacticipant: &str,
+        number: &str,
+        environment: Option<&str>,
+    ) -> (Vec<Row<'_>>, Vec<String>) {
         let others = |other: &str| -> Vec<String> {
-            match &environment {
+            match environment {
                 Some(env) => self.deployed_versions(other, Some(env)),
                 None => self
                     .versions
@@ -1303,12 +1449,10 @@ impl Broker {
             }
         };
         let place = environment
-            .clone()
             .map(|e| format!("currently in {e}"))
             .unwrap_or_else(|| "latest".into());
         let mut rows = Vec::new();
         let mut missing = Vec::new();
-        let mut problems = Vec::new();
         let verification_of = |content: usize, provider: &str, provider_version: &str| {
             self.verifications
                 .iter()
@@ -1340,18 +1484,7 @@ impl Broker {
             }
         }
         // As a provider: each consumer version in the environment (or latest).
-        let consumers: Vec<String> = {
-            let mut c: Vec<String> = self
-                .pacts
-                .iter()
-                .filter(|p| p.provider == pacticipant)
-                .map(|p| p.consumer.clone())
-                .collect();
-            c.sort();
-            c.dedup();
-            c
-        };
-        for consumer in consumers {
+        for consumer in self.consumers_of(pacticipant) {
             for cv in others(&consumer) {
                 if let Some(p) = self.pacts.iter().find(|p| {
                     p.consumer == consumer && p.consumer_version == cv && p.provider == pacticipant
@@ -1359,72 +1492,79 @@ impl Broker {
                     rows.push((
                         consumer.clone(),
                         cv.clone(),
-                        pacticipant.clone(),
-                        number.clone(),
-                        verification_of(p.content, &pacticipant, &number),
+                        pacticipant.to_owned(),
+                        number.to_owned(),
+                        verification_of(p.content, pacticipant, number),
                     ));
                 }
             }
         }
-        let mut success = 0;
-        let mut failed = 0;
-        let mut unknown = 0;
-        let matrix: Vec<Value> = rows
-            .iter()
-            .map(|(c, cv, p, pv, v)| {
-                match v.map(|v| v.success) {
-                    Some(true) => success += 1,
-                    Some(false) => {
-                        failed += 1;
-                        problems.push(format!("The verification for the pact between {c} ({cv}) and {p} ({pv}) failed"));
-                    }
-                    None => {
-                        unknown += 1;
-                        problems.push(format!("There is no verified pact between {c} ({cv}) and {p} ({pv})"));
-                    }
-                }
-                json!({
-                    "consumer": { "name": c, "version": { "number": cv } },
-                    "provider": { "name": p, "version": { "number": pv } },
-                    "verificationResult": v.map(|v| json!({
-                        "success": v.success,
-                        "_links": { "self": { "href": format!("{base}/verification-results/{}", v.id) } }
-                    }))
-                })
-            })
-            .collect();
-        let (deployable, reason) = if failed > 0 || !missing.is_empty() {
-            (
-                json!(false),
-                missing
-                    .into_iter()
-                    .chain(problems)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        } else if unknown > 0 {
-            (
-                Value::Null,
-                format!(
-                    "Missing one or more required verification results: {}",
-                    problems.join("; ")
-                ),
-            )
-        } else if rows.is_empty() {
-            (json!(true), "There are no missing dependencies".to_owned())
-        } else {
-            (
-                json!(true),
-                "All required verification results are published and successful".to_owned(),
-            )
-        };
-        answer(
-            StatusCode::OK,
-            json!({
-                "summary": { "deployable": deployable, "reason": reason, "success": success, "failed": failed, "unknown": unknown },
-                "notices": [],
-                "matrix": matrix
-            }),
-        )
+        (rows, missing)
     }
+}
+
+/// The matrix answer for `rows`: each row with its verification, and the
+/// summary that says whether the version is deployable and why.
+fn matrix_answer(base: &str, rows: &[Row<'_>], missing: Vec<String>) -> Response {
+    let mut problems = Vec::new();
+    let mut success = 0;
+    let mut failed = 0;
+    let mut unknown = 0;
+    let matrix: Vec<Value> = rows
+        .iter()
+        .map(|(c, cv, p, pv, v)| {
+            match v.map(|v| v.success) {
+                Some(true) => success += 1,
+                Some(false) => {
+                    failed += 1;
+                    problems.push(format!("The verification for the pact between {c} ({cv}) and {p} ({pv}) failed"));
+                }
+                None => {
+                    unknown += 1;
+                    problems.push(format!("There is no verified pact between {c} ({cv}) and {p} ({pv})"));
+                }
+            }
+            json!({
+                "consumer": { "name": c, "version": { "number": cv } },
+                "provider": { "name": p, "version": { "number": pv } },
+                "verificationResult": v.map(|v| json!({
+                    "success": v.success,
+                    "_links": { "self": { "href": format!("{base}/verification-results/{}", v.id) } }
+                }))
+            })
+        })
+        .collect();
+    let (deployable, reason) = if failed > 0 || !missing.is_empty() {
+        (
+            json!(false),
+            missing
+                .into_iter()
+                .chain(problems)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    } else if unknown > 0 {
+        (
+            Value::Null,
+            format!(
+                "Missing one or more required verification results: {}",
+                problems.join("; ")
+            ),
+        )
+    } else if rows.is_empty() {
+        (json!(true), "There are no missing dependencies".to_owned())
+    } else {
+        (
+            json!(true),
+            "All required verification results are published and successful".to_owned(),
+        )
+    };
+    answer(
+        StatusCode::OK,
+        json!({
+            "summary": { "deployable": deployable, "reason": reason, "success": success, "failed": failed, "unknown": unknown },
+            "notices": [],
+            "matrix": matrix
+        }),
+    )
 }

@@ -304,108 +304,123 @@ fn pact_path_pattern() -> StringPattern {
     .into()
 }
 
+/// The broker's pacts for verification, asked with the recommended
+/// selectors, pending status and work in progress: one pending pact.
+fn the_pacts_for_verification(mut i: InteractionBuilder) -> InteractionBuilder {
+    i.given_with_params(
+        format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
+        &json!({ "pactVersion": PACT_VERSION }),
+    );
+    i.request
+        .post()
+        .path(format!("/pacts/provider/{PROVIDER}/for-verification"))
+        .header("Accept", ACCEPT)
+        .header("Content-Type", "application/json")
+        .json_body(json!({
+            "consumerVersionSelectors": [
+                { "mainBranch": true },
+                { "matchingBranch": true },
+                { "deployedOrReleased": true }
+            ],
+            "includePendingStatus": true,
+            "providerVersionBranch": "main",
+            "includeWipPactsSince": "2024-01-01"
+        }));
+    let self_href = pact_path();
+    i.response
+        .status(200)
+        .header(
+            "Content-Type",
+            term!("^application/hal\\+json", "application/hal+json;charset=utf-8"),
+        )
+        .json_body(json_pattern!({
+            "_embedded": {
+                "pacts": each_like!({
+                    "shortDescription": like!("latest from main"),
+                    "verificationProperties": {
+                        "pending": like!(true),
+                        "notices": each_like!({
+                            "when": like!("before_verification"),
+                            "text": like!("The pact is being verified because it matches the following configured selection criterion: latest pact for the main branch"),
+                        }),
+                    },
+                    "_links": {
+                        "self": {
+                            "href": term!(
+                                format!("^https?://.*{}[0-9a-f]+$", regex::escape(&PACT_PATH)),
+                                format!("{EXAMPLE_BASE}{self_href}")
+                            ),
+                            "name": like!(format!("Pact between {CONSUMER} ({CONSUMER_VERSION}) and {PROVIDER}")),
+                        },
+                    },
+                }),
+            },
+        }))
+        .body_generator(
+            "$._embedded.pacts[0]._links.self.href",
+            Generator::MockServerURL(
+                format!("{EXAMPLE_BASE}{self_href}"),
+                format!(".*({}[0-9a-f]+)$", regex::escape(&PACT_PATH)),
+            ),
+        );
+    i
+}
+
+/// One pact to verify, with the link its results are published to.
+fn a_pact_to_verify(mut i: InteractionBuilder) -> InteractionBuilder {
+    i.given_with_params(
+        format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
+        &json!({ "pactVersion": PACT_VERSION }),
+    );
+    i.request
+        .get()
+        .path_from_provider_state(PACT_PATH_TEMPLATE.as_str(), pact_path_pattern())
+        .header("Accept", ACCEPT);
+    let results = format!("{}/verification-results", pact_path());
+    i.response
+        .status(200)
+        .header(
+            "Content-Type",
+            term!("^application/(hal\\+)?json", "application/hal+json;charset=utf-8"),
+        )
+        .json_body(json_pattern!({
+            "consumer": { "name": CONSUMER },
+            "provider": { "name": PROVIDER },
+            "interactions": like!(json!([])),
+            "_links": {
+                "pb:publish-verification-results": {
+                    "href": term!(
+                        format!("^https?://.*{}[0-9a-f]+/verification-results$", regex::escape(&PACT_PATH)),
+                        format!("{EXAMPLE_BASE}{results}")
+                    ),
+                },
+            },
+        }))
+        .body_generator(
+            "$._links['pb:publish-verification-results'].href",
+            Generator::MockServerURL(
+                format!("{EXAMPLE_BASE}{results}"),
+                format!(".*({}[0-9a-f]+/verification-results)$", regex::escape(&PACT_PATH)),
+            ),
+        );
+    i
+}
+
 #[tokio::test]
 async fn fetches_the_pacts_for_verification_with_selectors_pending_and_wip() {
     let server = builder()
-        .interaction("a request for the index resource", "", |i| async move { index(i) })
-        .await
-        .interaction("a request for the pacts for verification", "", |mut i| async move {
-            i.given_with_params(
-                format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
-                &json!({ "pactVersion": PACT_VERSION }),
-            );
-            i.request
-                .post()
-                .path(format!("/pacts/provider/{PROVIDER}/for-verification"))
-                .header("Accept", ACCEPT)
-                .header("Content-Type", "application/json")
-                .json_body(json!({
-                    "consumerVersionSelectors": [
-                        { "mainBranch": true },
-                        { "matchingBranch": true },
-                        { "deployedOrReleased": true }
-                    ],
-                    "includePendingStatus": true,
-                    "providerVersionBranch": "main",
-                    "includeWipPactsSince": "2024-01-01"
-                }));
-            let self_href = pact_path();
-            i.response
-                .status(200)
-                .header(
-                    "Content-Type",
-                    term!("^application/hal\\+json", "application/hal+json;charset=utf-8"),
-                )
-                .json_body(json_pattern!({
-                    "_embedded": {
-                        "pacts": each_like!({
-                            "shortDescription": like!("latest from main"),
-                            "verificationProperties": {
-                                "pending": like!(true),
-                                "notices": each_like!({
-                                    "when": like!("before_verification"),
-                                    "text": like!("The pact is being verified because it matches the following configured selection criterion: latest pact for the main branch"),
-                                }),
-                            },
-                            "_links": {
-                                "self": {
-                                    "href": term!(
-                                        format!("^https?://.*{}[0-9a-f]+$", regex::escape(&PACT_PATH)),
-                                        format!("{EXAMPLE_BASE}{self_href}")
-                                    ),
-                                    "name": like!(format!("Pact between {CONSUMER} ({CONSUMER_VERSION}) and {PROVIDER}")),
-                                },
-                            },
-                        }),
-                    },
-                }))
-                .body_generator(
-                    "$._embedded.pacts[0]._links.self.href",
-                    Generator::MockServerURL(
-                        format!("{EXAMPLE_BASE}{self_href}"),
-                        format!(".*({}[0-9a-f]+)$", regex::escape(&PACT_PATH)),
-                    ),
-                );
-            i
+        .interaction("a request for the index resource", "", |i| async move {
+            index(i)
         })
         .await
-        .interaction("a request for a pact to verify", "", |mut i| async move {
-            i.given_with_params(
-                format!("a pact between {CONSUMER} and {PROVIDER} is published on branch main"),
-                &json!({ "pactVersion": PACT_VERSION }),
-            );
-            i.request
-                .get()
-                .path_from_provider_state(PACT_PATH_TEMPLATE.as_str(), pact_path_pattern())
-                .header("Accept", ACCEPT);
-            let results = format!("{}/verification-results", pact_path());
-            i.response
-                .status(200)
-                .header(
-                    "Content-Type",
-                    term!("^application/(hal\\+)?json", "application/hal+json;charset=utf-8"),
-                )
-                .json_body(json_pattern!({
-                    "consumer": { "name": CONSUMER },
-                    "provider": { "name": PROVIDER },
-                    "interactions": like!(json!([])),
-                    "_links": {
-                        "pb:publish-verification-results": {
-                            "href": term!(
-                                format!("^https?://.*{}[0-9a-f]+/verification-results$", regex::escape(&PACT_PATH)),
-                                format!("{EXAMPLE_BASE}{results}")
-                            ),
-                        },
-                    },
-                }))
-                .body_generator(
-                    "$._links['pb:publish-verification-results'].href",
-                    Generator::MockServerURL(
-                        format!("{EXAMPLE_BASE}{results}"),
-                        format!(".*({}[0-9a-f]+/verification-results)$", regex::escape(&PACT_PATH)),
-                    ),
-                );
-            i
+        .interaction(
+            "a request for the pacts for verification",
+            "",
+            |i| async move { the_pacts_for_verification(i) },
+        )
+        .await
+        .interaction("a request for a pact to verify", "", |i| async move {
+            a_pact_to_verify(i)
         })
         .await
         .start_mock_server_async(None, None)

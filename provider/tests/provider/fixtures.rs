@@ -1,6 +1,6 @@
 //! Wiring shared by the tests: running the binary with a clean
-//! environment, starting emulators, scratch folders that clean up, and
-//! waiting on a condition with a bound.
+//! environment (to its end, or while the test watches its stderr),
+//! starting emulators, and scratch folders that clean up.
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -58,24 +58,27 @@ pub fn pacts() -> String {
     pacts_dir().to_string_lossy().into_owned()
 }
 
-/// An empty folder of its own under the system's temporary folder,
-/// removed with everything in it when dropped: the one way the tests make
+/// An empty folder of its own under the system's temporary folder
+/// (`tempfile`: created exclusively, owner-only), removed with everything in
+/// it when dropped, also when the test panics: the one way the tests make
 /// scratch folders. It derefs to its [`Path`], so `dir.join(…)` and
 /// `dir.to_str()` work on it directly.
-pub struct ScratchDir(PathBuf);
+pub struct ScratchDir(tempfile::TempDir);
 
 impl ScratchDir {
     /// A fresh, empty folder.
     pub fn new() -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("orchestrator-pact-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("the temporary folder is writable");
-        Self(dir)
+        Self(
+            tempfile::Builder::new()
+                .prefix("orchestrator-pact-test-")
+                .tempdir()
+                .expect("the temporary folder is writable"),
+        )
     }
 
     /// Where it is.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
@@ -83,19 +86,13 @@ impl std::ops::Deref for ScratchDir {
     type Target = Path;
 
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for ScratchDir {
     fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
@@ -206,6 +203,36 @@ where
     orchestrator_pact_with_env(args, &[]).await
 }
 
+/// A port on 127.0.0.1 where nobody listens, for as long as this lives: a
+/// socket bound to port 0 that never listens, so that a connection to it
+/// is refused and no other process can take the port meanwhile (unlike a
+/// fixed port such as 1 or 9, which a machine may serve, or a port 0
+/// listener dropped before use, which another test may take).
+pub struct RefusingPort {
+    _socket: tokio::net::TcpSocket,
+    addr: SocketAddr,
+}
+
+impl RefusingPort {
+    /// A fresh one.
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .expect("a port on 127.0.0.1");
+        let addr = socket.local_addr().unwrap();
+        Self {
+            _socket: socket,
+            addr,
+        }
+    }
+
+    /// `http://127.0.0.1:{port}`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
 /// An emulator on `127.0.0.1:0` in this process.
 pub async fn start_emulator(config: EmulatorConfig) -> EmulatorHandle {
     emulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -213,25 +240,20 @@ pub async fn start_emulator(config: EmulatorConfig) -> EmulatorHandle {
         .expect("the emulator starts")
 }
 
-/// Sets up a provider state through the emulator's HTTP endpoint and returns
-/// the values it answers with.
+/// Sets up a provider state with no parameters through the state endpoint
+/// at `base` (an emulator's or `serve`'s URL) and returns the values it
+/// answers with.
 pub async fn setup_state(base: &str, state: &str) -> Value {
-    let (status, values) = setup_state_with(base, state, json!({})).await;
-    assert_eq!(status, 200, "setting up `{state}`: {values}");
-    values
-}
-
-/// Posts a set-up of `state` with `params` to the emulator's state endpoint;
-/// gives the status and the JSON answer.
-pub async fn setup_state_with(base: &str, state: &str, params: Value) -> (u16, Value) {
     let response = http()
         .post(format!("{base}/_pact/provider-states"))
-        .json(&json!({ "state": state, "params": params, "action": "setup" }))
+        .json(&json!({ "state": state, "params": {}, "action": "setup" }))
         .send()
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    let values: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "setting up `{state}`: {values}");
+    values
 }
 
 /// A client-credentials token from `connect/token` at `url` (an
@@ -272,16 +294,120 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// Waits until `condition` holds, looking every 20 ms; fails the test with
-/// `what` if it still does not after `within`. For waiting on another
-/// process, where no event can be awaited and no clock can be moved.
-pub async fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// `orchestrator-pact ARGS` running (a clean environment, as
+/// [`orchestrator_pact`]), not yet waited for, its stderr read line by line
+/// as it comes: a test waits for a line the run prints (an event of the
+/// run) before it acts, instead of sleeping.
+pub struct Running {
+    args: Vec<String>,
+    child: tokio::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    stdout: tokio::task::JoinHandle<String>,
+    stderr: tokio::task::JoinHandle<String>,
+}
+
+impl Running {
+    /// Starts the binary with `args`.
+    pub fn start<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let mut child = orchestrator_pact_command()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut out = child.stdout.take().unwrap();
+        let stdout = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text).await;
+            text
+        });
+        let (send, lines) = tokio::sync::mpsc::unbounded_channel();
+        let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+        let stderr = tokio::spawn(async move {
+            let mut text = String::new();
+            while let Ok(Some(line)) = err.next_line().await {
+                text.push_str(&line);
+                text.push('\n');
+                let _ = send.send(line);
+            }
+            text
+        });
+        Self {
+            args,
+            child,
+            lines,
+            stdout,
+            stderr,
+        }
     }
+
+    /// Waits until the run prints a line on stderr for which `wanted`
+    /// holds; panics naming `what` if the run ends first or after 60 s.
+    pub async fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) {
+        let waiting = async {
+            while let Some(line) = self.lines.recv().await {
+                if wanted(&line) {
+                    return true;
+                }
+            }
+            false
+        };
+        match tokio::time::timeout(Duration::from_secs(60), waiting).await {
+            Ok(true) => {}
+            Ok(false) => panic!("{what}: the run ended without printing it"),
+            Err(_) => panic!("{what}: not within 60 s"),
+        }
+    }
+
+    /// Sends the run SIGTERM, as a CI system cancelling a job does.
+    #[cfg(unix)]
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the run is still running");
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    }
+
+    /// Waits for the run to end (at most 60 s) and gives what it did.
+    pub async fn finish(mut self) -> Run {
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "orchestrator-pact {}: still running after 60 s",
+                    self.args.join(" ")
+                )
+            })
+            .expect("the run can be waited for");
+        Run {
+            args: self.args,
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout.await.unwrap(),
+            stderr: self.stderr.await.unwrap(),
+        }
+    }
+}
+
+/// A test that fails leaves no scratch folder behind: the folder goes with
+/// the panic's unwinding.
+#[test]
+fn a_scratch_folder_is_removed_when_its_test_panics() {
+    let (send, receive) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let dir = ScratchDir::new();
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        std::fs::write(dir.join("nested/report.json"), "{}").unwrap();
+        send.send(dir.to_path_buf()).unwrap();
+        panic!("the test fails with its scratch folder in use");
+    })
+    .join();
+    assert!(failed.is_err(), "the thread was meant to panic");
+    let path = receive.recv().unwrap();
+    assert!(!path.exists(), "{} was left behind", path.display());
 }

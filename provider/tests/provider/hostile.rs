@@ -16,7 +16,7 @@ use axum::response::Response;
 use orchestrator_pact::emulator::EmulatorConfig;
 use uipath_identity_client::contract::CONSUMER;
 
-use crate::fixtures::{orchestrator_pact, start_emulator};
+use crate::fixtures::{RefusingPort, orchestrator_pact, start_emulator};
 use crate::tenant::{live_args, tenant, users};
 
 /// What the front does to a request a rule picks.
@@ -314,8 +314,10 @@ async fn an_endless_create_user_answer_stops_at_the_cap_the_flag_sets() {
 
 #[tokio::test]
 async fn a_broker_index_announcing_a_gigabyte_is_not_read() {
+    // Whatever the rules do not answer goes to a port where nobody listens.
+    let nobody = RefusingPort::new();
     let front = Hostile::start(
-        "http://127.0.0.1:9",
+        &nobody.url(),
         vec![Rule::new(Method::GET, "/", Misbehaviour::Huge)],
     )
     .await;
@@ -340,8 +342,10 @@ async fn a_broker_index_announcing_a_gigabyte_is_not_read() {
 
 #[tokio::test]
 async fn a_broker_redirecting_to_another_origin_gets_no_credentials() {
+    // Whatever the rules do not answer goes to a port where nobody listens.
+    let nobody = RefusingPort::new();
     let front = Hostile::start(
-        "http://127.0.0.1:9",
+        &nobody.url(),
         vec![Rule::new(Method::GET, "/", Misbehaviour::Redirect(302))],
     )
     .await;
@@ -507,8 +511,10 @@ async fn a_state_url_answer_announcing_a_gigabyte_is_not_read() {
 
 #[tokio::test]
 async fn a_spec_url_streaming_past_the_cap_is_not_read() {
+    // Whatever the rules do not answer goes to a port where nobody listens.
+    let nobody = RefusingPort::new();
     let front = Hostile::start(
-        "http://127.0.0.1:9",
+        &nobody.url(),
         vec![Rule::new(Method::GET, "/swagger", Misbehaviour::Endless)],
     )
     .await;

@@ -5,16 +5,18 @@
 //! broker's pacts verified from one pool and published per pact.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle, FaultRule};
+use orchestrator_pact::emulator::{
+    Deviation, Emulator, EmulatorConfig, EmulatorHandle, FaultRoute, FaultRule,
+};
 use serde_json::Value;
 use uipath_identity_client::contract::PROVIDER;
 
 use crate::broker_double::BrokerDouble;
-use crate::fixtures::{Run, ScratchDir, copied_pact, http, orchestrator_pact, start_emulator};
-use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, set_fault, tenant, users};
+use crate::fixtures::{Run, Running, ScratchDir, copied_pact, orchestrator_pact, start_emulator};
+use crate::tenant::{CLIENT, CLIENT_SECRET, ORG, live_args, set_fault, tenant, users, users_at};
+use crate::watched::{Exchange, WatchedEmulator};
 
 /// Writes into `dir` the committed pact with its interactions copied until
 /// there are `n` ([`copied_pact`]); `consumer` renames its consumer.
@@ -123,13 +125,86 @@ async fn one_job_and_the_default_write_the_same_reports_with_throwaway_users() {
 
 /// The tenant's users, its fault rules cleared first so that the listing
 /// works whatever they were.
-async fn users_after(emulator: &EmulatorHandle) -> Vec<(String, String)> {
-    http()
-        .delete(format!("{}/_admin/faults", emulator.url()))
-        .send()
-        .await
-        .unwrap();
-    users(emulator).await
+async fn users_after(emulator: &impl Tenant) -> Vec<(String, String)> {
+    emulator.state().faults.clear();
+    users_at(&emulator.url()).await
+}
+
+/// An emulator of the tests here, served plain or behind a watch.
+trait Tenant {
+    fn url(&self) -> String;
+    fn state(&self) -> &Emulator;
+}
+
+impl Tenant for EmulatorHandle {
+    fn url(&self) -> String {
+        self.url()
+    }
+    fn state(&self) -> &Emulator {
+        &self.emulator
+    }
+}
+
+impl Tenant for WatchedEmulator {
+    fn url(&self) -> String {
+        self.url()
+    }
+    fn state(&self) -> &Emulator {
+        &self.emulator
+    }
+}
+
+/// What the run prints (at `--loglevel info`) once a 429 has paused every
+/// tenant call: from then on, no worker starts a request before the pause
+/// ends.
+const PAUSED: &str = "every tenant call of the run waits";
+
+/// Runs the pacts in `pacts` with four jobs against `emulator`, whose
+/// barrier is set, and releases it once the run says a 429 paused it; the
+/// run passes all 20 interactions, after at least the pause. Gives the run
+/// and how many users the tenant had when the pause began.
+async fn through_a_pause(emulator: &WatchedEmulator, pacts: &Path) -> (Run, usize) {
+    let started = tokio::time::Instant::now();
+    let mut running = Running::start(args_for(
+        &emulator.url(),
+        pacts,
+        &["--jobs", "4", "--loglevel", "info"],
+    ));
+    running
+        .wait_for_line("the run did not take the 429 in", |l| l.contains(PAUSED))
+        .await;
+    let users_in_the_pause = emulator.emulator.store.len();
+    emulator.release();
+    let run = running.finish().await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    (run, users_in_the_pause)
+}
+
+/// The one exchange the tenant answered 429.
+fn refused(exchanges: &[Exchange]) -> &Exchange {
+    let mut refused = exchanges.iter().filter(|e| e.status == Some(429));
+    let first = refused.next().expect("the tenant answered 429");
+    assert!(
+        refused.next().is_none(),
+        "more than one 429: {exchanges:#?}"
+    );
+    first
+}
+
+/// The requests that reached the tenant from the 429's answer until
+/// `pause` later, one a line. The run takes the 429 in after the tenant
+/// answered it, on the same monotonic clock, so a request the run started
+/// once paused arrives after this window: what arrives in it was in flight
+/// before.
+fn reached_in_the_pause(exchanges: &[Exchange], pause: Duration) -> Vec<String> {
+    let began = refused(exchanges).answered.unwrap();
+    exchanges
+        .iter()
+        .filter(|e| e.arrived > began && e.arrived < began + pause)
+        .map(|e| e.since(began))
+        .collect()
 }
 
 #[rstest::rstest]
@@ -194,43 +269,26 @@ async fn what_concurrent_teardowns_could_not_delete_is_listed_exactly() {
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_in_the_middle_of_a_concurrent_run_still_removes_every_user() {
-    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
-    let before = users(&emulator).await;
+    let emulator = WatchedEmulator::start(tenant(EmulatorConfig::default())).await;
+    let before = users_at(&emulator.url()).await;
     let pacts = ScratchDir::new();
     copies(pacts.path(), 20, "automation-client");
-    set_fault(
-        &emulator,
-        "route=change-password,kind=delay,delay-ms=1500,next=6",
-    )
-    .await;
-    let child = crate::fixtures::clean_command(env!("CARGO_BIN_EXE_orchestrator-pact"))
-        .args(args_for(&emulator.url(), pacts.path(), &["--jobs", "4"]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // Wait until four interactions are under way, each with its user.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while emulator.emulator.store.len() < before.len() + 4 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the run did not start four interactions"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // SAFETY: sending a signal to our own child.
-    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
-    let output = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let run = Run {
-        args: vec!["verify --jobs 4 (SIGTERM)".into()],
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    // Every verified request waits at the barrier until the signal is sent:
+    // the run cannot get past its first four interactions before it, and
+    // the tenant answers them once the run is told to stop (as a slow
+    // tenant would).
+    emulator.hold(|request, _| request.is(FaultRoute::ChangePassword));
+    let running = Running::start(args_for(&emulator.url(), pacts.path(), &["--jobs", "4"]));
+    emulator
+        .wait_until("the run did not start four interactions", |log| {
+            log.iter().filter(|e| e.held).count() == 4
+        })
+        .await;
+    // Four interactions under way, each with its user.
+    assert_eq!(emulator.emulator.store.len(), before.len() + 4);
+    running.terminate();
+    emulator.release();
+    let run = running.finish().await;
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("interrupted"), "{run}");
     assert!(
@@ -238,43 +296,37 @@ async fn sigterm_in_the_middle_of_a_concurrent_run_still_removes_every_user() {
             .contains("everything it created on the tenant was removed"),
         "{run}"
     );
-    assert_eq!(users_after(&emulator).await, before, "{run}");
+    assert_eq!(users_at(&emulator.url()).await, before, "{run}");
 }
 
 /// One 429 (Retry-After: 2) on reading a user back pauses every worker's
-/// tenant calls, not only the one told: while the pause lasts no user is
-/// deleted (without the pause, the three other workers would go on through
-/// the other interactions, deleting their users). The run then passes.
+/// tenant calls, not only the one told: from the 429's answer until two
+/// seconds later, at most one request per other worker reaches the tenant
+/// (the one it had in flight when the pause began; without the pause, the
+/// three other workers would go on through the other interactions), and
+/// the users of the interactions under way are still there. The run then
+/// passes.
 #[tokio::test]
 async fn a_429_pauses_every_worker_and_the_run_still_passes() {
-    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
-    let before = users(&emulator).await;
+    let emulator = WatchedEmulator::start(tenant(EmulatorConfig::default())).await;
+    let before = users_at(&emulator.url()).await;
     let pacts = ScratchDir::new();
     copies(pacts.path(), 20, "automation-client");
-    set_fault(&emulator, "route=get-user,kind=429,retry-after=2,next=1").await;
-    let started = tokio::time::Instant::now();
-    let run = orchestrator_pact(args_for(&emulator.url(), pacts.path(), &["--jobs", "4"]));
-    let watch = async {
-        // When the 429 was answered, then how many users the tenant has
-        // through most of the pause.
-        while !emulator.emulator.faults.list().is_empty() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let mut seen = Vec::new();
-        for _ in 0..14 {
-            seen.push(emulator.emulator.store.len());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        seen
-    };
-    let (run, seen) = tokio::join!(run, watch);
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    emulator.emulator.faults.add(
+        "route=get-user,kind=429,retry-after=2,next=1"
+            .parse()
+            .unwrap(),
+    );
+    // What arrives once the 429 is answered waits until the run says it
+    // took the 429 in: no worker gets more than one request through before
+    // the pause is in force.
+    emulator.hold(|_, before| before.iter().any(|e| e.status == Some(429)));
+    let (run, users_in_the_pause) = through_a_pause(&emulator, pacts.path()).await;
+    let exchanges = emulator.exchanges();
+    let during = reached_in_the_pause(&exchanges, Duration::from_secs(2));
     assert!(
-        seen.windows(2).all(|w| w[1] >= w[0]) && seen[0] > before.len(),
-        "users were deleted while the tenant asked to wait: {seen:?} (before: {}) {run}",
+        during.len() <= 3 && users_in_the_pause > before.len(),
+        "requests reached the tenant while it asked to wait: {during:#?}\n(users in the pause: {users_in_the_pause}, before: {}) {run}",
         before.len()
     );
     assert_eq!(users_after(&emulator).await, before, "{run}");
@@ -410,10 +462,9 @@ async fn a_brokers_pacts_are_verified_concurrently_and_published_per_pact() {
 const COUNTER: &str = "route=change-password,kind=delay,delay-ms=1,next=1000";
 
 /// How many change-password requests the `COUNTER` rule has seen so far.
-fn counted(emulator: &EmulatorHandle) -> u64 {
+fn counted(emulator: &Emulator) -> u64 {
     let counter: FaultRule = COUNTER.parse().unwrap();
     let left = emulator
-        .emulator
         .faults
         .list()
         .into_iter()
@@ -452,7 +503,7 @@ async fn a_429_to_a_verified_request_is_retried_after_the_pause_and_the_run_pass
     assert!(run.stdout.contains("5 interactions: 5 verified"), "{run}");
     let rules = emulator.emulator.faults.list();
     assert_eq!(rules.len(), 1, "both 429s were answered: {rules:?} {run}");
-    assert_eq!(counted(&emulator), 5, "{rules:?} {run}");
+    assert_eq!(counted(&emulator.emulator), 5, "{rules:?} {run}");
     assert!(started.elapsed() >= Duration::from_secs(1), "{run}");
     assert_eq!(users_after(&emulator).await, before, "{run}");
 }
@@ -497,55 +548,64 @@ async fn a_verified_request_still_rate_limited_is_not_checked_and_exits_2() {
 /// With `--jobs 4`, one 429 (Retry-After: 2) to a verified request pauses
 /// the whole run: while it lasts no other verified request reaches the
 /// tenant and no user is created or deleted. The first two users are read
-/// back 500 ms late, so when the 429 is answered (to the fourth verified
-/// request, of the two quick workers) the two slow workers are in their
-/// set-up and go on to their verified request during the pause, with no
-/// tenant call in between: only the relay's wait holds them (and only the
-/// relay telling the run's throttle holds the set-up calls). The run then
-/// passes.
+/// back only once the run has taken the 429 in (it is answered to the
+/// fourth verified request, of the two quick workers), so the two slow
+/// workers come out of their set-up during the pause and go on to their
+/// verified request with no tenant call in between: only the wait of the
+/// verified request holds them (and only the verified request's 429
+/// reaching the run's throttle holds the quick worker's set-up calls). From
+/// the 429's answer until two seconds later, the only request that may
+/// reach the tenant is the one the other quick worker had in flight. The
+/// run then passes.
 #[tokio::test]
 async fn a_429_to_one_verified_request_pauses_the_other_workers() {
-    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
-    let before = users(&emulator).await;
+    let emulator = WatchedEmulator::start(tenant(EmulatorConfig::default())).await;
+    let before = users_at(&emulator.url()).await;
     let pacts = ScratchDir::new();
     copies(pacts.path(), 20, "automation-client");
-    set_fault(&emulator, "route=get-user,kind=delay,delay-ms=500,next=2").await;
-    set_fault(
-        &emulator,
-        "route=change-password,kind=delay,delay-ms=1,next=3",
-    )
-    .await;
     let refuse = "route=change-password,kind=429,retry-after=2,next=1";
-    set_fault(&emulator, refuse).await;
-    set_fault(&emulator, COUNTER).await;
-    let refuse: FaultRule = refuse.parse().unwrap();
-    let started = tokio::time::Instant::now();
-    let run = orchestrator_pact(args_for(&emulator.url(), pacts.path(), &["--jobs", "4"]));
-    let watch = async {
-        // When the 429 was answered (the requests then in flight land
-        // within a few milliseconds), then what reaches the tenant through
-        // most of the pause.
-        while emulator.emulator.faults.list().contains(&refuse) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let mut seen = Vec::new();
-        for _ in 0..17 {
-            seen.push((counted(&emulator), emulator.emulator.store.len()));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        seen
-    };
-    let (run, seen) = tokio::join!(run, watch);
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("20 interactions: 20 verified"), "{run}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "{run}");
+    for rule in [
+        "route=change-password,kind=delay,delay-ms=1,next=3",
+        refuse,
+        COUNTER,
+    ] {
+        emulator.emulator.faults.add(rule.parse().unwrap());
+    }
+    // The first two users read back, and whatever arrives once the 429 is
+    // answered, wait until the run says it took the 429 in.
+    emulator.hold(|request, before| {
+        let read_back = before.iter().filter(|e| e.is(FaultRoute::GetUser)).count();
+        (request.is(FaultRoute::GetUser) && read_back < 2)
+            || before.iter().any(|e| e.status == Some(429))
+    });
+    let (run, _) = through_a_pause(&emulator, pacts.path()).await;
+    let exchanges = emulator.exchanges();
+    let during = reached_in_the_pause(&exchanges, Duration::from_secs(2));
     assert!(
-        seen.windows(2).all(|w| w[1] == w[0]),
-        "requests reached the tenant while it asked to wait (change-passwords, users): {seen:?} {run}"
+        during.len() <= 1,
+        "requests reached the tenant while it asked to wait: {during:#?} {run}"
     );
+    // The slow workers' verified requests came after the pause.
+    let slow: Vec<&str> = exchanges
+        .iter()
+        .filter(|e| e.held && e.is(FaultRoute::GetUser))
+        .map(|e| e.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(slow.len(), 2, "{exchanges:#?}");
+    let pause_began = refused(&exchanges).answered.unwrap();
+    for user in slow {
+        let verified = exchanges
+            .iter()
+            .find(|e| e.is(FaultRoute::ChangePassword) && e.path.contains(user))
+            .unwrap_or_else(|| panic!("no verified request for {user}: {run}"));
+        assert!(
+            verified.arrived >= pause_began + Duration::from_secs(2),
+            "a slow worker's verified request came in the pause: {} {run}",
+            verified.since(pause_began)
+        );
+    }
     // Three before the 429, then the one refused sent again and the 16
     // others.
-    assert_eq!(counted(&emulator), 17, "{run}");
+    assert_eq!(counted(&emulator.emulator), 17, "{run}");
     assert_eq!(users_after(&emulator).await, before, "{run}");
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::{Value, json};
-use uipath_identity_client::contract::{PARAM_USER_ID, STATE_KNOWN_PASSWORD};
+use uipath_identity_client::contract::{PARAM_USER_ID, STATE_KNOWN_PASSWORD, pact_file_name};
 
 use crate::fixtures::{
-    ScratchDir, client_token, get_json, http, orchestrator_pact, orchestrator_pact_command,
-    setup_state,
+    ScratchDir, client_token, committed_pact, get_json, http, orchestrator_pact,
+    orchestrator_pact_command, setup_state,
 };
 
 /// Starts `orchestrator-pact serve ARGS` and waits for the URL it prints.
@@ -251,4 +251,48 @@ async fn refuses_a_port_in_use_with_exit_2() {
     let run = orchestrator_pact(["serve", "--port", &port]).await;
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("could not listen"), "{run}");
+}
+
+/// Removes every `generators` block from `value`, at any depth.
+fn without_generators(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.remove("generators");
+            members.values_mut().for_each(without_generators);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_generators),
+        _ => {}
+    }
+}
+
+/// The standard Pact flow, where the provider's state handler sets up the
+/// pact's example user and no generator is needed: the committed pact with
+/// every `generators` block removed sends its example user id and
+/// passwords, and verifies against `serve` through its state endpoint, as
+/// any verifier runs it (with teardown calls and without).
+#[rstest::rstest]
+#[case::without_teardown(&[])]
+#[case::with_teardown(&["--state-change-teardown"])]
+#[tokio::test]
+async fn the_committed_pact_without_generators_verifies_against_serve(#[case] extra: &[&str]) {
+    let mut pact = committed_pact();
+    without_generators(&mut pact);
+    assert!(!pact.to_string().contains("ProviderState"), "{pact}");
+    let dir = ScratchDir::new();
+    std::fs::write(dir.join(pact_file_name()), pact.to_string()).unwrap();
+    let (_serve, url) = spawn_serve(&[]).await;
+    let states = format!("{url}/_pact/provider-states");
+    let mut args = vec![
+        "verify",
+        "--pacts",
+        dir.to_str().unwrap(),
+        "--base-url",
+        &url,
+        "--state-change-url",
+        &states,
+    ];
+    args.extend_from_slice(extra);
+    let run = orchestrator_pact(&args).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("5 verified"), "{run}");
 }

@@ -2,11 +2,8 @@
 //! credentials, throwaway users, an existing user, guaranteed teardown
 //! under faults and signals, and no secret in any output.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use orchestrator_pact::emulator::SeedUser;
-use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle};
+use orchestrator_pact::emulator::{Deviation, EmulatorConfig, EmulatorHandle, FaultRoute};
 use rstest::rstest;
 use serde_json::Value;
 use uipath_identity_client::UserId;
@@ -15,9 +12,10 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    self, Run, ScratchDir, committed_pact, get_json, http, orchestrator_pact,
-    orchestrator_pact_command, pacts_dir, start_emulator, wait_for,
+    self, Running, ScratchDir, committed_pact, get_json, http, orchestrator_pact, pacts_dir,
+    start_emulator,
 };
+use crate::watched::WatchedEmulator;
 
 pub(crate) const CLIENT: &str = "gate";
 pub(crate) const CLIENT_SECRET: &str = "gate-s3cret-5b1f";
@@ -45,6 +43,17 @@ pub(crate) fn tenant(mut extra: EmulatorConfig) -> EmulatorConfig {
     }
 }
 
+/// The existing user `id` of the existing-user runs, whose password is
+/// `Existing-passw0rd`.
+pub(crate) fn existing_user(id: uuid::Uuid) -> SeedUser {
+    SeedUser {
+        id,
+        password: "Existing-passw0rd".into(),
+        user_name: Some("ci-user".into()),
+        organization: None,
+    }
+}
+
 /// A client-credentials token of the test tenant's external application.
 pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
     fixtures::client_token(&emulator.url(), CLIENT, CLIENT_SECRET).await
@@ -52,8 +61,13 @@ pub(crate) async fn client_token(emulator: &EmulatorHandle) -> String {
 
 /// The users the tenant has, as its own API lists them.
 pub(crate) async fn users(emulator: &EmulatorHandle) -> Vec<(String, String)> {
-    let url = emulator.url();
-    let token = client_token(emulator).await;
+    users_at(&emulator.url()).await
+}
+
+/// The users the tenant at `url` (an emulator set up by [`tenant`]) has, as
+/// its own API lists them.
+pub(crate) async fn users_at(url: &str) -> Vec<(String, String)> {
+    let token = fixtures::client_token(url, CLIENT, CLIENT_SECRET).await;
     let page: Value = get_json(
         &format!("{url}/identity_/api/User/users/{ORG}?top=1000"),
         &token,
@@ -273,43 +287,26 @@ async fn cleanup_where_no_identity_api_answers_exits_2_instead_of_finding_nothin
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_in_the_middle_of_a_run_still_removes_every_user() {
-    let emulator = start_emulator(tenant(EmulatorConfig::default())).await;
-    let before = users(&emulator).await;
-    set_fault(
-        &emulator,
-        "route=change-password,kind=delay,delay-ms=4000,next=1",
-    )
-    .await;
-    let child = orchestrator_pact_command()
-        .args(live_args(&emulator.url(), &[]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // Wait until the run has created its first user and is waiting on the
-    // slow change-password answer.
-    wait_for("the run created no user", Duration::from_secs(20), || {
-        emulator.emulator.store.len() > before.len()
-    })
-    .await;
-    // The one-shot delay rule is used up when the request arrives.
-    wait_for(
-        "the run sent no change-password request",
-        Duration::from_secs(20),
-        || emulator.emulator.faults.is_empty(),
-    )
-    .await;
-    // SAFETY: sending a signal to our own child.
-    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
-    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let run = Run::from_output(vec!["verify (SIGTERM)".into()], &output);
+    let emulator = WatchedEmulator::start(tenant(EmulatorConfig::default())).await;
+    let before = users_at(&emulator.url()).await;
+    // The verified requests wait at the barrier until the signal is sent:
+    // the run is in the middle of its interactions, their users made, and
+    // the tenant answers once the run is told to stop (as a slow tenant
+    // would).
+    emulator.hold(|request, _| request.is(FaultRoute::ChangePassword));
+    let running = Running::start(live_args(&emulator.url(), &[]));
+    emulator
+        .wait_until("the run sent no change-password request", |log| {
+            log.iter().any(|e| e.held)
+        })
+        .await;
+    assert!(emulator.emulator.store.len() > before.len());
+    running.terminate();
+    emulator.release();
+    let run = running.finish().await;
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("interrupted"), "{run}");
-    assert_eq!(users(&emulator).await, before, "{run}");
+    assert_eq!(users_at(&emulator.url()).await, before, "{run}");
 }
 
 #[tokio::test]
@@ -369,12 +366,7 @@ async fn refused_credentials_exit_2_naming_the_credential_not_the_secret(
 async fn an_existing_user_is_verified_without_lockout_risk_and_its_password_restored() {
     let id = UserId::random();
     let emulator = start_emulator(tenant(EmulatorConfig {
-        users: vec![SeedUser {
-            id: *id.as_uuid(),
-            password: "Existing-passw0rd".into(),
-            user_name: Some("ci-user".into()),
-            organization: None,
-        }],
+        users: vec![existing_user(*id.as_uuid())],
         ..EmulatorConfig::default()
     }))
     .await;
@@ -445,12 +437,7 @@ async fn no_secret_reaches_any_output_or_report_at_trace_level(
     let emulator = start_emulator(tenant(EmulatorConfig {
         deviation,
         record_secrets: true,
-        users: vec![SeedUser {
-            id: *id.as_uuid(),
-            password: "Existing-passw0rd".into(),
-            user_name: Some("ci-user".into()),
-            organization: None,
-        }],
+        users: vec![existing_user(*id.as_uuid())],
         ..EmulatorConfig::default()
     }))
     .await;

@@ -10,8 +10,8 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    Run, ScratchDir, committed_pact, copied_pact, orchestrator_pact, orchestrator_pact_with_env,
-    pacts, pacts_dir, start_emulator,
+    RefusingPort, Run, ScratchDir, committed_pact, copied_pact, orchestrator_pact,
+    orchestrator_pact_with_env, pacts, pacts_dir, start_emulator,
 };
 
 const INTERACTIONS: [&str; 5] = [
@@ -364,7 +364,7 @@ async fn filters_interactions_by_description_and_state() {
 #[case::bad_description_regex(&["--filter-description", "(unclosed"], "not a valid regular expression")]
 #[case::base_url_not_a_url(&["--base-url", "not a url"], "is not a URL")]
 #[case::base_url_with_prefix(&["--base-url", "https://cloud.example/org/tenant/identity_/"], "without it")]
-#[case::nobody_listening(&["--base-url", "http://127.0.0.1:1/", "--token", "t0ken", "--organization-id", "6f726368-6573-7472-6174-6f722d706163"], "could not reach")]
+#[case::nobody_listening(&["--base-url", "{nobody}/", "--token", "t0ken", "--organization-id", "6f726368-6573-7472-6174-6f722d706163"], "could not reach")]
 #[case::state_url_without_base_url(&["--state-change-url", "http://127.0.0.1:1/"], "need `--base-url`")]
 #[case::unknown_flag(&["--frobnicate"], "--frobnicate")]
 #[case::zero_timeout(&["--request-timeout", "0"], "more than 0")]
@@ -377,6 +377,7 @@ async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] messag
     std::fs::create_dir_all(&empty).unwrap();
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, b"{\"hello\": 1}").unwrap();
+    let nobody = RefusingPort::new();
     let mut full = vec!["verify".to_owned()];
     if !args.contains(&"--pacts") {
         full.extend(["--pacts".to_owned(), pacts()]);
@@ -384,6 +385,7 @@ async fn cannot_check_exits_2_and_says_why(#[case] args: &[&str], #[case] messag
     full.extend(args.iter().map(|a| {
         a.replace("{empty}", empty.to_str().unwrap())
             .replace("{garbage}", garbage.to_str().unwrap())
+            .replace("{nobody}", &nobody.url())
     }));
     let run = orchestrator_pact(&full).await;
     assert_eq!(run.code, 2, "{run}");
