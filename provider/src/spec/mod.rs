@@ -211,6 +211,7 @@ pub(crate) async fn run(
             });
         }
         pacts.push(PactReport {
+            built_in: file.built_in,
             file: file.path,
             consumer: read.consumer,
             provider: read.provider,

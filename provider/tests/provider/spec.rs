@@ -12,7 +12,8 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
+    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_in,
+    orchestrator_pact_with_env, pacts,
 };
 
 const TOO_SHORT: &str = REFUSES_A_TOO_SHORT_PASSWORD;
@@ -553,4 +554,18 @@ async fn a_keyword_the_old_validator_ignored_is_a_finding_now() {
             .contains("- request.body: `$`: 2 properties, the spec allows at most 1"),
         "{run}"
     );
+}
+
+/// Outside a checkout there is no `pacts/`: check-spec checks the contract
+/// built into the binary, and says so in one line (issue 22.6).
+#[tokio::test]
+async fn outside_a_checkout_the_built_in_contract_is_checked_and_said_so() {
+    const SAID: &str = "pacts: the contract built into this binary, since there is no `pacts/` folder here (`--pacts PATH` checks others; `orchestrator-pact pacts --out DIR` writes it out)";
+    let empty = ScratchDir::new();
+    let run = orchestrator_pact_in(&empty, ["check-spec", "--spec", &openapi_3()]).await;
+    assert_compatible_with_two_known_divergences(&run);
+    assert!(run.stdout.contains(SAID), "{run}");
+    assert!(run.stdout.contains("(built-in:"), "{run}");
+    let in_checkout = check_spec(&openapi_3(), &pacts(), &[]).await;
+    assert!(!in_checkout.stdout.contains(SAID), "{in_checkout}");
 }
