@@ -330,4 +330,26 @@ mod tests {
             ]
         );
     }
+
+    /// The hand-written validator said such a property declares "nothing";
+    /// `additionalProperties: false` allows what `allOf` declares.
+    #[test]
+    fn a_property_an_all_of_member_declares_has_that_members_type() {
+        let schema = json!({ "allOf": [ { "properties": { "kind": { "type": "string" } } } ],
+                             "properties": { "count": { "type": "integer" } },
+                             "additionalProperties": false });
+        let body = json!({ "kind": "a", "count": 1 });
+        let regex = [rule(
+            "$.kind",
+            json!([{ "match": "regex", "regex": "^a$" }]),
+        )];
+        assert!(findings(schema.clone(), body.clone(), &regex).is_empty());
+        let integer = [rule("$.kind", json!([{ "match": "integer" }]))];
+        assert_eq!(
+            findings(schema, body, &integer),
+            [
+                "`$.kind`: the pact's `integer` matcher accepts only integer, the spec declares string"
+            ]
+        );
+    }
 }
