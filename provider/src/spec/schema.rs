@@ -191,54 +191,7 @@ impl<'a> Resources<'a> {
             let url = format!("{BASE}{}", self.target(reference)?);
             map.insert("$ref".into(), url.into());
         }
-        let mut types = match map.remove("type") {
-            Some(Value::Array(names)) => names,
-            Some(name) => vec![name],
-            None => Vec::new(),
-        };
-        if !types.is_empty()
-            && types
-                .iter()
-                .all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
-        {
-            if nullable && !types.contains(&json!("null")) {
-                types.push(json!("null"));
-            }
-            map.insert("type".into(), types.into());
-        }
-        for (exclusive, bound) in [
-            ("exclusiveMinimum", "minimum"),
-            ("exclusiveMaximum", "maximum"),
-        ] {
-            if let Some(Value::Bool(on)) = map.get(exclusive).cloned() {
-                map.remove(exclusive);
-                if let (true, Some(b)) = (on, map.remove(bound)) {
-                    map.insert(exclusive.into(), b);
-                }
-            }
-        }
-        let unusable = |key: &str, ok: fn(&Value) -> bool| map.get(key).is_some_and(|v| !ok(v));
-        let gone = [
-            (
-                "required",
-                self.direction == Direction::Response || unusable("required", Value::is_array),
-            ),
-            (
-                "pattern",
-                unusable("pattern", |p| {
-                    p.as_str().is_some_and(|p| regex::Regex::new(p).is_ok())
-                }),
-            ),
-            (
-                "format",
-                unusable("format", |f| {
-                    f.as_str().is_some_and(|f| FORMATS.contains(&f))
-                }),
-            ),
-        ];
-        for (key, _) in gone.into_iter().filter(|(_, gone)| *gone) {
-            map.remove(key);
-        }
+        map_keywords(&mut map, nullable, self.direction);
 
         let none = BTreeSet::new();
         for key in ["additionalProperties", "items"] {
@@ -331,6 +284,59 @@ impl<'a> Resources<'a> {
             );
         }
         Ok((names, closed))
+    }
+}
+
+/// The keywords of one schema object that differ between OpenAPI and JSON
+/// Schema, mapped (see the module's doc).
+fn map_keywords(map: &mut Map<String, Value>, nullable: bool, direction: Direction) {
+    let mut types = match map.remove("type") {
+        Some(Value::Array(names)) => names,
+        Some(name) => vec![name],
+        None => Vec::new(),
+    };
+    if !types.is_empty()
+        && types
+            .iter()
+            .all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
+    {
+        if nullable && !types.contains(&json!("null")) {
+            types.push(json!("null"));
+        }
+        map.insert("type".into(), types.into());
+    }
+    for (exclusive, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(Value::Bool(on)) = map.get(exclusive).cloned() {
+            map.remove(exclusive);
+            if let (true, Some(b)) = (on, map.remove(bound)) {
+                map.insert(exclusive.into(), b);
+            }
+        }
+    }
+    let unusable = |key: &str, ok: fn(&Value) -> bool| map.get(key).is_some_and(|v| !ok(v));
+    let gone = [
+        (
+            "required",
+            direction == Direction::Response || unusable("required", Value::is_array),
+        ),
+        (
+            "pattern",
+            unusable("pattern", |p| {
+                p.as_str().is_some_and(|p| regex::Regex::new(p).is_ok())
+            }),
+        ),
+        (
+            "format",
+            unusable("format", |f| {
+                f.as_str().is_some_and(|f| FORMATS.contains(&f))
+            }),
+        ),
+    ];
+    for (key, _) in gone.into_iter().filter(|(_, gone)| *gone) {
+        map.remove(key);
     }
 }
 
