@@ -33,7 +33,10 @@ per line (or `;`-separated):
                           are exported (UIPATH_ORGANIZATION_ID with client)
   broker                  a local Pact Broker double (PACT_BROKER_BASE_URL)
   files DIR               a static file server on DIR ($FILES_URL)
-  needs PATH              run only when PATH exists (else reported skipped)
+  identity-openapi        run only where UiPath's OpenAPI document is
+                          (IDENTITY_OPENAPI, else ../shared/reference/
+                          identity-openapi.yaml, as ci/identity-openapi.sh
+                          says), its path put in place of the default
 Sets of doubles are started once per file and stopped at its end.
 """
 
@@ -265,9 +268,14 @@ class FileRun:
             elif d.startswith("elsewhere:"):
                 self.elsewhere(block, d[len("elsewhere:"):].strip())
                 return None, None, None, None
-            elif word == "needs":
-                if not (self.runner.root / rest.strip()).exists():
-                    return None, f"skipped here: {rest.strip()} is not there", None, None
+            elif word == "identity-openapi":
+                # UiPath's document is an optional input, never in the
+                # repository: where ci/identity-openapi.sh finds it.
+                default = "../shared/reference/identity-openapi.yaml"
+                given = self.runner.identity_openapi or default
+                if not (self.runner.root / given).is_file():
+                    return None, f"skipped here: UiPath's OpenAPI document is not at {given} (set IDENTITY_OPENAPI)", None, None
+                text = text.replace(default, given)
             elif word == "background":
                 background = True
             elif word == "exit":
@@ -413,6 +421,7 @@ class Runner:
         self.action_inputs = set(re.findall(r"^  ([a-z][a-z-]*):$", (root / "action.yml").read_text(encoding="utf-8").split("\noutputs:")[0], re.M))
         self.yaml_checked = 0
         self.show = False
+        self.identity_openapi = os.environ.get("IDENTITY_OPENAPI", "")
 
     def check_output(self, label, text):
         for secret in self.secrets:

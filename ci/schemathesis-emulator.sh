@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs schemathesis (PyPI) against the emulator with the user operations of
-# UiPath's OpenAPI document from ../shared (ci/schemathesis_emulator.py).
-# Skipped, and said so, when that document is not there.
+# UiPath's OpenAPI document (IDENTITY_OPENAPI, by default
+# ../shared/reference/identity-openapi.yaml: see ci/identity-openapi.sh;
+# ci/schemathesis_emulator.py). Skipped, and said so, when that document is
+# not there: the run derives its cases from UiPath's own document only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-spec="../shared/reference/identity-openapi.yaml"
-if [[ ! -f "$spec" ]]; then
-  echo "schemathesis: $spec is not there; skipped"
+source ci/identity-openapi.sh
+spec="$(identity_openapi "schemathesis is skipped (its cases come from that document only)")"
+if [[ -z "$spec" ]]; then
   exit 0
 fi
 # The script runs schemathesis through this python3 (the CI virtual

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fidelity: run schemathesis against `orchestrator-pact serve` with the user
-operations of UiPath's own OpenAPI document, read at run time from
-../shared/reference/identity-openapi.yaml (never copied into the project).
+operations of UiPath's own OpenAPI document, read at run time from the file
+ci/schemathesis-emulator.sh passes (never copied into the project).
 
 Checks: no server errors, and every declared response conforms to its schema.
 

@@ -4,9 +4,10 @@
 # (a wrong path, a string where the spec says boolean, undeclared statuses,
 # ...), prints a table of both verdicts, and fails where the two disagree on
 # compatible versus incompatible and spec-divergences.toml does not explain
-# it. The spec is UiPath's (../shared/reference/identity-openapi.yaml, read
-# at run time, never copied into the repository) when it is there, else the
-# test fixture provider/tests/fixtures/spec/identity-users-openapi-3.0.yaml.
+# it. The spec is UiPath's (IDENTITY_OPENAPI, by default
+# ../shared/reference/identity-openapi.yaml: see ci/identity-openapi.sh) when
+# it is there, else the test fixture
+# provider/tests/fixtures/spec/identity-users-openapi-3.0.yaml.
 # See ci/spec_peer_agreement.py for the rules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,10 @@ export PACT_DO_NOT_TRACK=true
 peer="$(bash ci/install-swagger-mock-validator.sh)"
 [[ -x "$ORCHESTRATOR_PACT" ]] || cargo build --release --quiet
 
-spec=../shared/reference/identity-openapi.yaml
-if [[ ! -f "$spec" ]]; then
-  echo "($spec is not here: using the test fixture instead)"
-  spec=provider/tests/fixtures/spec/identity-users-openapi-3.0.yaml
-fi
+source ci/identity-openapi.sh
+fixture=provider/tests/fixtures/spec/identity-users-openapi-3.0.yaml
+spec="$(identity_openapi "both tools check against the test fixture $fixture instead")"
+spec="${spec:-$fixture}"
 
 python3 ci/spec_peer_agreement.py \
   --spec "$spec" \

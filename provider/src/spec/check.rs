@@ -19,7 +19,9 @@ use uipath_identity_client::IdentityPrefix;
 use super::document::{Document, Location, Media, Operation, SecurityScheme};
 use super::matchers;
 use super::pact::{Body, Interaction, Part, Rule};
-use super::schema::{Direction, SchemaError, Validator, Violation};
+use super::schema::{Direction, SchemaError};
+use super::validator::Validator;
+use super::wording::Violation;
 
 /// What a finding is about. The divergence list names these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -146,11 +148,11 @@ impl Checked {
 /// Checks one interaction.
 pub(crate) fn check(
     doc: &Document,
+    validator: &Validator<'_>,
     interaction: &Interaction,
     prefix: IdentityPrefix,
 ) -> Result<Checked, SchemaError> {
     let mut out = Checked::default();
-    let validator = Validator::new(&doc.root, doc.dialect, Direction::Request);
     let raw_path = interaction.path.split(['?', '#']).next().unwrap_or("");
     let root = format!("/{}", prefix.as_str());
     let Some(rest) = raw_path
@@ -216,15 +218,10 @@ pub(crate) fn check(
     let op = &doc.operations[matched.operation];
     let path_values = &matched.values;
 
-    check_parameters(&validator, op, interaction, path_values, &mut out)?;
+    check_parameters(validator, op, interaction, path_values, &mut out)?;
     check_security(doc, op, interaction, &mut out);
-    check_request_body(&validator, op, interaction, &mut out)?;
-    check_response(
-        &validator.with_direction(Direction::Response),
-        op,
-        interaction,
-        &mut out,
-    )?;
+    check_request_body(validator, op, interaction, &mut out)?;
+    check_response(validator, op, interaction, &mut out)?;
     Ok(out)
 }
 
@@ -306,17 +303,18 @@ fn coerce(validator: &Validator<'_>, schema: &Value, text: &str) -> Value {
     }
 }
 
-fn parameter_violations<'a>(
-    validator: &Validator<'a>,
-    schema: &'a Value,
+fn parameter_violations(
+    validator: &Validator<'_>,
+    schema: &Value,
     text: &str,
 ) -> Result<Vec<Violation>, SchemaError> {
-    validator.validate(schema, &coerce(validator, schema, text))
+    let value = coerce(validator, schema, text);
+    validator.validate(schema, &value, Direction::Request)
 }
 
-fn check_parameters<'a>(
-    validator: &Validator<'a>,
-    op: &'a Operation,
+fn check_parameters(
+    validator: &Validator<'_>,
+    op: &Operation,
     interaction: &Interaction,
     path_values: &[(String, String)],
     out: &mut Checked,
@@ -509,20 +507,21 @@ fn admits_json(media_type: &str) -> bool {
 
 /// What is wrong with a body against its schema: the example itself, and
 /// what the body's matchers allow where that can be decided.
-fn body_violations<'a>(
-    validator: &Validator<'a>,
-    schema: &'a Value,
+fn body_violations(
+    validator: &Validator<'_>,
+    direction: Direction,
+    schema: &Value,
     value: &Value,
     rules: &[Rule],
 ) -> Result<Vec<Violation>, SchemaError> {
-    let mut violations = validator.validate(schema, value)?;
-    violations.extend(matchers::check(validator, schema, value, rules)?);
+    let mut violations = validator.validate(schema, value, direction)?;
+    violations.extend(matchers::check(validator, direction, schema, value, rules)?);
     Ok(violations)
 }
 
-fn check_request_body<'a>(
-    validator: &Validator<'a>,
-    op: &'a Operation,
+fn check_request_body(
+    validator: &Validator<'_>,
+    op: &Operation,
     interaction: &Interaction,
     out: &mut Checked,
 ) -> Result<(), SchemaError> {
@@ -563,7 +562,13 @@ fn check_request_body<'a>(
         }
         return Ok(());
     };
-    let violations = body_violations(validator, schema, value, &request.body_rules)?;
+    let violations = body_violations(
+        validator,
+        Direction::Request,
+        schema,
+        value,
+        &request.body_rules,
+    )?;
     if violations.is_empty() {
         return Ok(());
     }
@@ -627,9 +632,9 @@ fn matcher_accepts<'m>(part: &Part, media: &'m [Media]) -> Option<&'m Media> {
     })
 }
 
-fn check_response<'a>(
-    validator: &Validator<'a>,
-    op: &'a Operation,
+fn check_response(
+    validator: &Validator<'_>,
+    op: &Operation,
     interaction: &Interaction,
     out: &mut Checked,
 ) -> Result<(), SchemaError> {
@@ -699,7 +704,13 @@ fn check_response<'a>(
         }
         return Ok(());
     };
-    let violations = body_violations(validator, schema, value, &response.body_rules)?;
+    let violations = body_violations(
+        validator,
+        Direction::Response,
+        schema,
+        value,
+        &response.body_rules,
+    )?;
     for v in violations {
         out.find(Check::ResponseBody, v.to_string());
     }

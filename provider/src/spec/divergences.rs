@@ -18,7 +18,8 @@ use super::SpecError;
 use super::check::{Check, Finding};
 use super::document::Operation;
 use super::pact::{Body, Interaction};
-use super::schema::{Dialect, Direction, Validator};
+use super::schema::{Dialect, Direction};
+use super::validator::Validator;
 
 /// The repository's list, as built into the binary.
 pub(crate) const BUILTIN: &str = include_str!(env!("ORCHESTRATOR_PACT_DIVERGENCES"));
@@ -152,8 +153,8 @@ fn body_matches(schema: &Value, interaction: &Interaction) -> bool {
     let Some(Body::Json(body)) = &interaction.response.body else {
         return false;
     };
-    Validator::new(schema, Dialect::OpenApi30, Direction::Request)
-        .validate(schema, body)
+    Validator::new(schema, Dialect::OpenApi30)
+        .validate(schema, body, Direction::Request)
         .is_ok_and(|v| v.is_empty())
 }
 

@@ -14,8 +14,10 @@
 
 use serde_json::Value;
 
-use super::pact::{Matcher, Rule};
-use super::schema::{SchemaError, Step, Types, Validator, Violation};
+use super::pact::{Matcher, Rule, Step};
+use super::schema::{BASE, Direction, SchemaError, UNDECLARED};
+use super::validator::Validator;
+use super::wording::{Types, Violation, child_path, intersect, union_all};
 
 /// The JSON types `matcher` lets through, given the example at its place;
 /// `None` when that cannot be said.
@@ -58,7 +60,7 @@ fn describe_path(path: &[Step]) -> String {
     let mut out = String::from("$");
     for step in path {
         match step {
-            Step::Field(name) => out = super::schema::child_path(&out, name),
+            Step::Field(name) => out = child_path(&out, name),
             Step::AnyField => out.push_str(".*"),
             Step::Index(i) => out.push_str(&format!("[{i}]")),
             Step::AnyIndex => out.push_str("[*]"),
@@ -69,9 +71,10 @@ fn describe_path(path: &[Step]) -> String {
 
 /// Every matcher on `body` whose values can never be ones the schema
 /// allows.
-pub(crate) fn check<'a>(
-    validator: &Validator<'a>,
-    schema: &'a Value,
+pub(crate) fn check(
+    validator: &Validator<'_>,
+    direction: Direction,
+    schema: &Value,
     body: &Value,
     rules: &[Rule],
 ) -> Result<Vec<Violation>, SchemaError> {
@@ -80,6 +83,7 @@ pub(crate) fn check<'a>(
         let Some(path) = &rule.path else { continue };
         check_at(
             validator,
+            direction,
             schema,
             body,
             path,
@@ -91,16 +95,18 @@ pub(crate) fn check<'a>(
     Ok(out)
 }
 
-fn check_at<'a>(
-    validator: &Validator<'a>,
-    schema: &'a Value,
+#[allow(clippy::too_many_arguments)]
+fn check_at(
+    validator: &Validator<'_>,
+    direction: Direction,
+    schema: &Value,
     body: &Value,
     path: &[Step],
     matchers: &[Matcher],
     all: bool,
     out: &mut Vec<Violation>,
 ) -> Result<(), SchemaError> {
-    let declared = validator.types_at(schema, path)?;
+    let declared = validator.types_at(schema, path, direction)?;
     let example = example_at(body, path);
     let mut any_of = Some(Types::default());
     for m in matchers {
@@ -143,7 +149,9 @@ fn check_at<'a>(
                     definition: d.clone(),
                 })
                 .collect();
-            check_at(validator, schema, body, &child, &inner, true, out)?;
+            check_at(
+                validator, direction, schema, body, &child, &inner, true, out,
+            )?;
         }
     }
     if !all
@@ -160,11 +168,93 @@ fn check_at<'a>(
     Ok(())
 }
 
+/// How deep [`declared_types`] follows schemas before it says "any".
+const MAX_DEPTH: usize = 64;
+
+/// The types a rewritten schema (see [`super::schema`]; `docs`: the
+/// resources its `$ref`s point to) allows at `path` below it; `None`: any,
+/// or not decidable. `oneOf`/`anyOf` contribute the union of their
+/// branches, `allOf` and `$ref` the intersection.
+pub(super) fn declared_types(
+    docs: &[(String, Value)],
+    schema: &Value,
+    path: &[Step],
+    depth: usize,
+) -> Option<Types> {
+    let Value::Object(map) = schema else {
+        return (schema == &Value::Bool(false)).then(Types::default);
+    };
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let below = |s: &Value| declared_types(docs, s, path, depth + 1);
+    let mut result = match path.split_first() {
+        None => map.get("type").and_then(Types::of_keyword),
+        Some((step, rest)) => children(map, step).and_then(|list| {
+            union_all(
+                list.into_iter()
+                    .map(|c| declared_types(docs, c, rest, depth + 1)),
+            )
+        }),
+    };
+    let target = map.get("$ref").and_then(Value::as_str);
+    let target = target.and_then(|r| r.strip_prefix(BASE)?.parse::<usize>().ok());
+    if let Some((_, doc)) = target.and_then(|n| docs.get(n)) {
+        result = intersect(result, below(doc));
+    }
+    for member in map
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        result = intersect(result, below(member));
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(branches)) = map.get(key) {
+            result = intersect(result, union_all(branches.iter().map(below)));
+        }
+    }
+    // A nullable schema's `enum` and combinations, under `else`.
+    if let Some(moved) = map.get("else") {
+        let null = if path.is_empty() {
+            Types::NULL
+        } else {
+            Types::default()
+        };
+        result = intersect(result, below(moved).map(|t| t.union(null)));
+    }
+    result
+}
+
+/// The schemas that describe a value's child at `step` (`None`: any value).
+fn children<'v>(map: &'v serde_json::Map<String, Value>, step: &Step) -> Option<Vec<&'v Value>> {
+    let properties = map.get("properties").and_then(Value::as_object);
+    // The response rule's `additionalProperties: false` says nothing of types.
+    let others = || match map.get("additionalProperties") {
+        Some(extra @ Value::Object(_)) => Some(vec![extra]),
+        Some(Value::Bool(false)) if !map.contains_key(UNDECLARED) => Some(Vec::new()),
+        _ => None,
+    };
+    match step {
+        Step::Field(name) => properties
+            .and_then(|p| p.get(name))
+            .map(|p| vec![p])
+            .or_else(others),
+        Step::AnyField => {
+            let mut all: Vec<&Value> = properties.into_iter().flat_map(|p| p.values()).collect();
+            all.extend(others()?);
+            Some(all)
+        }
+        Step::Index(_) | Step::AnyIndex => map.get("items").map(|i| vec![i]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::spec::pact::parse_path;
-    use crate::spec::schema::{Dialect, Direction};
+    use crate::spec::schema::Dialect;
     use serde_json::json;
 
     fn rule(expression: &str, matchers: Value) -> Rule {
@@ -186,8 +276,8 @@ mod tests {
 
     fn findings(schema: Value, body: Value, rules: &[Rule]) -> Vec<String> {
         let root = json!({});
-        let v = Validator::new(&root, Dialect::OpenApi30, Direction::Response);
-        check(&v, &schema, &body, rules)
+        let v = Validator::new(&root, Dialect::OpenApi30);
+        check(&v, Direction::Response, &schema, &body, rules)
             .unwrap()
             .iter()
             .map(ToString::to_string)
@@ -237,6 +327,28 @@ mod tests {
             found,
             [
                 "`$.errors[*]`: the pact's `integer` matcher accepts only integer, the spec declares object"
+            ]
+        );
+    }
+
+    /// The hand-written validator said such a property declares "nothing";
+    /// `additionalProperties: false` allows what `allOf` declares.
+    #[test]
+    fn a_property_an_all_of_member_declares_has_that_members_type() {
+        let schema = json!({ "allOf": [ { "properties": { "kind": { "type": "string" } } } ],
+                             "properties": { "count": { "type": "integer" } },
+                             "additionalProperties": false });
+        let body = json!({ "kind": "a", "count": 1 });
+        let regex = [rule(
+            "$.kind",
+            json!([{ "match": "regex", "regex": "^a$" }]),
+        )];
+        assert!(findings(schema.clone(), body.clone(), &regex).is_empty());
+        let integer = [rule("$.kind", json!([{ "match": "integer" }]))];
+        assert_eq!(
+            findings(schema, body, &integer),
+            [
+                "`$.kind`: the pact's `integer` matcher accepts only integer, the spec declares string"
             ]
         );
     }

@@ -5,8 +5,10 @@
 //! The path of one run: divergence list ([`divergences`]) → pact files
 //! ([`crate::sources`], [`pact`]) → the document, from a file or a
 //! URL ([`document`]) → per interaction, the checks ([`check`]) with the
-//! schema validator ([`schema`]) and the matcher widening ([`matchers`]) →
-//! findings split into errors and warnings → [`report::Report`].
+//! schemas rewritten to JSON Schema ([`schema`]) and checked by the `boon`
+//! crate ([`validator`], findings worded by [`wording`]) and the matcher
+//! widening ([`matchers`]) → findings split into errors and warnings →
+//! [`report::Report`].
 
 pub(crate) mod check;
 pub(crate) mod divergences;
@@ -15,6 +17,8 @@ pub(crate) mod matchers;
 pub(crate) mod pact;
 pub(crate) mod report;
 pub(crate) mod schema;
+pub(crate) mod validator;
+pub(crate) mod wording;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -168,18 +172,20 @@ pub(crate) async fn run(
     };
     let files = sources::discover_parsed(&settings.pacts)?;
     let doc = document::load(&settings.spec, settings.request_timeout, settings.max_body).await?;
+    let validator = validator::Validator::new(&doc.root, doc.dialect);
     let mut used = std::collections::BTreeSet::new();
     let mut pacts = Vec::new();
     for (file, json) in files {
         let read = pact::interactions(&file, &json)?;
         let mut interactions = Vec::new();
         for interaction in &read.interactions {
-            let checked = check::check(&doc, interaction, settings.prefix).map_err(|source| {
-                SpecError::Schema {
-                    interaction: interaction.description.clone(),
-                    source,
-                }
-            })?;
+            let checked =
+                check::check(&doc, &validator, interaction, settings.prefix).map_err(|source| {
+                    SpecError::Schema {
+                        interaction: interaction.description.clone(),
+                        source,
+                    }
+                })?;
             let operation = checked.operation.map(|i| &doc.operations[i]);
             let mut errors = Vec::new();
             let mut warnings = Vec::new();
@@ -205,6 +211,7 @@ pub(crate) async fn run(
             });
         }
         pacts.push(PactReport {
+            built_in: file.built_in,
             file: file.path,
             consumer: read.consumer,
             provider: read.provider,

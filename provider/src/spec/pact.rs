@@ -32,7 +32,6 @@ use serde_json::Value;
 
 use super::SpecError;
 use super::document::essence;
-use super::schema::Step;
 
 /// A pact file's interactions.
 #[derive(Clone, Debug)]
@@ -55,6 +54,19 @@ pub(crate) enum Body {
     /// Anything else (text, binary, encoded): its content type is checked,
     /// its content is not.
     Other,
+}
+
+/// One step of a path into a value, as Pact's matcher paths have them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// `.name` or `['name']`.
+    Field(String),
+    /// `.*`: any property.
+    AnyField,
+    /// `[3]`.
+    Index(usize),
+    /// `[*]`: any item.
+    AnyIndex,
 }
 
 /// One matcher of a matching rule, by the JSON types it lets through.

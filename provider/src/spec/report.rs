@@ -73,6 +73,8 @@ impl InteractionReport {
 pub(crate) struct PactReport {
     /// Where it is.
     pub file: PathBuf,
+    /// Whether it is the contract built into the binary.
+    pub built_in: bool,
     /// Its consumer.
     pub consumer: String,
     /// Its provider.
@@ -118,6 +120,12 @@ impl Report {
     pub(crate) fn console(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "spec: {}", self.spec);
+        if self.pacts.iter().any(|p| p.built_in) {
+            let _ = writeln!(
+                out,
+                "pacts: the contract built into this binary, since there is no `pacts/` folder here (`--pacts PATH` checks others; `orchestrator-pact pacts --out DIR` writes it out)"
+            );
+        }
         for pact in &self.pacts {
             let _ = writeln!(
                 out,

@@ -12,7 +12,8 @@ use uipath_identity_client::contract::{
 };
 
 use crate::fixtures::{
-    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_with_env, pacts,
+    Run, ScratchDir, committed_pact, orchestrator_pact, orchestrator_pact_in,
+    orchestrator_pact_with_env, pacts,
 };
 
 const TOO_SHORT: &str = REFUSES_A_TOO_SHORT_PASSWORD;
@@ -375,6 +376,11 @@ async fn what_cannot_be_checked_exits_2_and_says_why(
     "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /api/User/{userId}/changepassword:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Gone'}\n      responses:\n        '200': {description: ok}\n        '400': {description: no}\n",
     "the spec's `$ref` `#/components/schemas/Gone` cannot be followed"
 )]
+#[case::a_schema_json_schema_refuses(
+    "spec.yaml",
+    "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /api/User/{userId}/changepassword:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Change'}\n      responses:\n        '200': {description: ok}\n        '400': {description: no}\ncomponents:\n  schemas:\n    Change: {type: object, minProperties: -1}\n",
+    "the spec's schema `#/components/schemas/Change` is not one JSON Schema allows: `/minProperties`"
+)]
 #[tokio::test]
 async fn an_unusable_spec_exits_2_and_names_the_problem(
     #[case] name: &str,
@@ -507,4 +513,59 @@ async fn a_token_in_a_spec_url_from_the_environment_is_masked_in_its_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("t0k3n-Zq81x"), "{stderr}");
+}
+
+/// The fixture with `text` put after the line `after` (which must be in it).
+fn openapi_3_with(dir: &Path, after: &str, text: &str) -> String {
+    let fixture = std::fs::read_to_string(openapi_3()).unwrap();
+    assert!(fixture.contains(after), "the fixture has `{after}`");
+    write(
+        dir,
+        "spec.yaml",
+        &fixture.replacen(after, &format!("{after}{text}"), 1),
+    )
+}
+
+/// `$id` and `$schema` name a resource a JSON Schema crate would load; a
+/// spec is untrusted input, so check-spec leaves them out and reads no file.
+#[tokio::test]
+async fn a_schema_that_names_a_file_to_load_is_checked_without_reading_it() {
+    let dir = ScratchDir::new();
+    let spec = openapi_3_with(
+        &dir,
+        "    PasswordChange:\n",
+        "      $schema: 'file:///etc/passwd'\n      $id: 'file:///etc/hostname'\n",
+    );
+    let run = check_spec(&spec, &pacts(), &[]).await;
+    assert_compatible_with_two_known_divergences(&run);
+}
+
+/// Checked since the hand-written validator gave way to a JSON Schema
+/// crate: `maxProperties` (ignored before) holds for a pact's example too.
+#[tokio::test]
+async fn a_keyword_the_old_validator_ignored_is_a_finding_now() {
+    let dir = ScratchDir::new();
+    let spec = openapi_3_with(&dir, "    PasswordChange:\n", "      maxProperties: 1\n");
+    let (_dir, pact) = broken_pact(SUCCESS, |_| {});
+    let run = check_spec(&spec, &pact, &[]).await;
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("- request.body: `$`: 2 properties, the spec allows at most 1"),
+        "{run}"
+    );
+}
+
+/// Outside a checkout there is no `pacts/`: check-spec checks the contract
+/// built into the binary, and says so in one line (issue 22.6).
+#[tokio::test]
+async fn outside_a_checkout_the_built_in_contract_is_checked_and_said_so() {
+    const SAID: &str = "pacts: the contract built into this binary, since there is no `pacts/` folder here (`--pacts PATH` checks others; `orchestrator-pact pacts --out DIR` writes it out)";
+    let empty = ScratchDir::new();
+    let run = orchestrator_pact_in(&empty, ["check-spec", "--spec", &openapi_3()]).await;
+    assert_compatible_with_two_known_divergences(&run);
+    assert!(run.stdout.contains(SAID), "{run}");
+    assert!(run.stdout.contains("(built-in:"), "{run}");
+    let in_checkout = check_spec(&openapi_3(), &pacts(), &[]).await;
+    assert!(!in_checkout.stdout.contains(SAID), "{in_checkout}");
 }
