@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the release binary for one Rust target, smoke-tests it where it can
 # run (from an empty folder, `verify` with no flags must verify the built-in
-# contract and exit 0), and packs it with its SHA-256 into dist/:
+# contract and exit 0), and packs it with its SHA-256 into dist/
+# (ci/release-pack.sh: with the README, the guides, the man page and the
+# shell completions):
 #   dist/orchestrator-pact-VERSION-TARGET.tar.gz (.zip on Windows) and .sha256
 # ci/github/release.yml runs it on each platform; it runs the same locally:
 #   bash ci/release-build.sh x86_64-unknown-linux-gnu
@@ -28,22 +30,11 @@ else
   echo "smoke test: skipped, $target does not run on this $host machine"
 fi
 
-name="orchestrator-pact-$version-$target"
-stage="$(mktemp -d)/$name"
-mkdir -p "$stage" dist
-cp "$binary" README.md "$stage/"
-if [[ -n "$exe" ]]; then
-  archive="dist/$name.zip"
-  rm -f "$archive"
-  (cd "$(dirname "$stage")" && 7z a -tzip -bso0 "$OLDPWD/$archive" "$name" >/dev/null)
-else
-  archive="dist/$name.tar.gz"
-  tar -C "$(dirname "$stage")" -czf "$archive" "$name"
+# The man page and completions are printed by the binary; a cross-built
+# one cannot run here, so a build for this machine prints them.
+generator="$binary"
+if [[ "$target" != "$host" ]]; then
+  cargo build --release --locked --manifest-path provider/Cargo.toml
+  generator="$PWD/target/release/orchestrator-pact"
 fi
-# sha256sum's format, which `sha256sum -c` (and `shasum -a 256 -c`) checks.
-if command -v sha256sum >/dev/null; then
-  (cd dist && sha256sum "$(basename "$archive")") > "$archive.sha256"
-else
-  (cd dist && shasum -a 256 "$(basename "$archive")") > "$archive.sha256"
-fi
-cat "$archive.sha256"
+GENERATOR="$generator" bash ci/release-pack.sh "$binary" "$target" "$version"

@@ -49,3 +49,8 @@ pub use client::{ChangePassword, ClientError, IdentityClient, Reply};
 pub use outcome::{ChangePasswordOutcome, PolicyRule, Rejection};
 pub use secret::{BearerToken, Password, SecretString};
 pub use user_id::{UserId, UserIdError};
+
+/// The crate README's example compiles (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -127,6 +127,7 @@ pub async fn run(command: Command, redactor: Redactor) -> anyhow::Result<u8> {
             broker::commands::record_deployment(args.into_settings()?, &redactor).await
         }
         Command::Pacts(args) => built_in_pacts(&args),
+        Command::Generate(args) => cli::generate::run(&args),
         Command::CheckSpec(args) => {
             let settings = args.into_settings()?;
             let mut out = std::io::stdout();

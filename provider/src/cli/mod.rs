@@ -7,7 +7,8 @@
 //!   share ([`BodyCapArgs`], [`TestUserArgs`]) and the parsers they share.
 //! - `verify`: `verify`'s flags, and the one kind of target they describe.
 //! - `tenant`: a deployment and its credentials (`verify`, `cleanup`).
-//! - `cleanup`, `serve`, `spec` (`check-spec`): one command each.
+//! - `cleanup`, `serve`, `spec` (`check-spec`), `generate`: one command
+//!   each.
 //! - `broker`: the broker commands, and `verify`'s flags for pacts from a
 //!   broker.
 //! - `typed`: the command line as typed, read by these definitions: which
@@ -17,6 +18,7 @@
 
 mod broker;
 mod cleanup;
+pub(crate) mod generate;
 mod serve;
 mod spec;
 mod tenant;
@@ -109,6 +111,10 @@ pub enum Command {
     /// file), or with `--out DIR` write its pact files there, byte for byte,
     /// to publish them, read them, or hand them to another verifier.
     Pacts(PactsArgs),
+    /// Print the man page (`generate man | man -l -`) or a shell's
+    /// completions (`source <(orchestrator-pact generate complete-bash)`;
+    /// also `complete-zsh`, `complete-fish`, `complete-powershell`).
+    Generate(generate::GenerateArgs),
 }
 
 /// `orchestrator-pact pacts`.

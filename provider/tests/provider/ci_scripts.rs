@@ -60,9 +60,9 @@ async fn the_emulator_walk_through_fails_when_another_server_holds_its_port_and_
     );
 }
 
-/// docs/emulator.md says the walk-through script "runs exactly these
-/// lines": its copy of the guide's commands (after starting the emulator)
-/// is the guide's, character for character.
+/// The walk-through script runs the guide's commands: its copy of them is
+/// docs/emulator.md's console block without the `$ ` prompts and the
+/// answers shown, character for character.
 #[test]
 fn the_walk_through_script_runs_the_guides_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -72,22 +72,39 @@ fn the_walk_through_script_runs_the_guides_lines() {
         .split("## A walk-through")
         .nth(1)
         .expect("the guide's walk-through");
+    // The `sh` block starts the emulator, which the script does itself (on
+    // the port it is given); the console block holds the rest.
     let block = section
-        .split("```sh\n")
+        .split("```console\n")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("the section's commands");
-    // The first command starts the emulator, which the script does itself
-    // (on the port it is given); the rest is what the script runs.
-    let commands = block
-        .split_once("\n\n")
-        .map(|(_, rest)| rest)
-        .expect("a blank line after the serve command");
+        .expect("the section's console block");
     let copy = script
         .split("cat <<'GUIDE'\n")
         .nth(1)
         .and_then(|rest| rest.split("\nGUIDE\n").next())
-        .expect("the script's copy of the guide's lines");
+        .expect("the script's copy of the guide's commands");
+    let commands = console_commands(block);
     assert!(commands.contains("/changepassword"), "{commands}");
     assert_eq!(copy.trim_end(), commands.trim_end());
+}
+
+/// The commands of a console block: a command starts at `$ ` and goes on
+/// while its line ends with `\` or leaves a single quote open; the other
+/// lines are the answers shown.
+fn console_commands(block: &str) -> String {
+    let mut commands = String::new();
+    let mut open = false;
+    for line in block.lines() {
+        let text = match line.strip_prefix("$ ") {
+            Some(command) => command,
+            None if open => line,
+            None => continue,
+        };
+        commands.push_str(text);
+        commands.push('\n');
+        let quotes = commands.matches('\'').count();
+        open = line.ends_with('\\') || quotes % 2 == 1;
+    }
+    commands
 }

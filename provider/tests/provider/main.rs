@@ -13,6 +13,7 @@ mod connections;
 mod doubles;
 mod fixtures;
 mod gate;
+mod generate;
 mod help;
 mod hostile;
 mod install;
